@@ -1,0 +1,61 @@
+"""Freestanding ELF images (kernel, later Micro-Apps) built with clang and ld.lld.
+
+Bazel's C++ rules assume a hosted toolchain; these images have their own
+flags, no libc and a linker script, so one small rule compiles each source
+with its own action (incremental, parallel) and links the result.
+"""
+
+_WARNINGS = ["-Wall", "-Wextra", "-Werror", "-std=c11"]
+
+def _compile(ctx, src, hdrs, includes, copts):
+    obj = ctx.actions.declare_file("_obj/%s/%s.o" % (ctx.label.name, src.short_path))
+    include_flags = " ".join(["-I%s" % d for d in includes])
+    cmd = (
+        "clang --target=%s -ffreestanding -nostdinc " % ctx.attr.target +
+        "-isystem \"$(clang -print-resource-dir)/include\" " +
+        " ".join(_WARNINGS + copts) +
+        " %s -c %s -o %s" % (include_flags, src.path, obj.path)
+    )
+    ctx.actions.run_shell(
+        inputs = depset([src], transitive = [hdrs]),
+        outputs = [obj],
+        command = cmd,
+        mnemonic = "FreestandingCompile",
+        progress_message = "Compiling (freestanding) %s" % src.short_path,
+        use_default_shell_env = True,
+    )
+    return obj
+
+def _freestanding_image_impl(ctx):
+    hdrs = depset(ctx.files.hdrs)
+    includes = [ctx.label.package + "/" + d if d != "." else ctx.label.package for d in ctx.attr.includes]
+    objs = [_compile(ctx, src, hdrs, includes, ctx.attr.copts) for src in ctx.files.srcs]
+    image = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.run_shell(
+        inputs = objs + [ctx.file.linker_script],
+        outputs = [image],
+        command = "ld.lld %s -T %s -o %s %s" % (
+            " ".join(ctx.attr.linkopts),
+            ctx.file.linker_script.path,
+            image.path,
+            " ".join([o.path for o in objs]),
+        ),
+        mnemonic = "FreestandingLink",
+        progress_message = "Linking %s" % image.short_path,
+        use_default_shell_env = True,
+    )
+    return [DefaultInfo(files = depset([image]))]
+
+freestanding_image = rule(
+    implementation = _freestanding_image_impl,
+    doc = "Compiles C and assembly sources with clang for a bare target and links them with ld.lld.",
+    attrs = {
+        "srcs": attr.label_list(allow_files = [".c", ".S"]),
+        "hdrs": attr.label_list(allow_files = [".h"]),
+        "includes": attr.string_list(doc = "Include directories, relative to the package."),
+        "copts": attr.string_list(),
+        "linkopts": attr.string_list(),
+        "linker_script": attr.label(allow_single_file = True, mandatory = True),
+        "target": attr.string(default = "x86_64-none-elf"),
+    },
+)

@@ -1,0 +1,54 @@
+/* One 16-byte stub per vector pushes a uniform (vector, error code) pair and joins trap_common. */
+    .section .text
+    .global trap_stubs
+    .p2align 4
+trap_stubs:
+    .set vector, 0
+    .rept 256
+    .p2align 4
+    /* The CPU pushes an error code only for these exceptions. */
+    .if (vector == 8) || ((vector >= 10) && (vector <= 14)) || (vector == 17) || (vector == 21) || (vector == 29) || (vector == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $vector
+    jmp trap_common
+    .set vector, vector + 1
+    .endr
+
+trap_common:
+    pushq %r15
+    pushq %r14
+    pushq %r13
+    pushq %r12
+    pushq %r11
+    pushq %r10
+    pushq %r9
+    pushq %r8
+    pushq %rbp
+    pushq %rdi
+    pushq %rsi
+    pushq %rdx
+    pushq %rcx
+    pushq %rbx
+    pushq %rax
+    cld
+    mov %rsp, %rdi
+    call trap_dispatch
+    popq %rax
+    popq %rbx
+    popq %rcx
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    popq %rbp
+    popq %r8
+    popq %r9
+    popq %r10
+    popq %r11
+    popq %r12
+    popq %r13
+    popq %r14
+    popq %r15
+    add $16, %rsp
+    iretq

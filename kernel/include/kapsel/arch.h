@@ -1,0 +1,27 @@
+/* What the portable kernel needs from each architecture (implemented under arch/). */
+#ifndef KAPSEL_ARCH_H
+#define KAPSEL_ARCH_H
+
+#include <kapsel/boot_info.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Stops this CPU for good with interrupts off. */
+noreturn void arch_halt(void);
+
+/* Enables interrupts and sleeps until the next one arrives. */
+void arch_wait_for_interrupt(void);
+
+/* Builds the kernel's final page tables (physmap of all RAM, W^X image mapping) and switches to them. */
+void arch_memory_init(const struct boot_info *boot_info);
+
+/* Starts the periodic scheduler tick; calls timer_tick() from the interrupt. */
+void arch_timer_init(void);
+
+/* Resets the machine without an orderly shutdown (a triple fault on x86); for harness self-tests. */
+noreturn void arch_reset_abruptly(void);
+
+/* A monotonic cycle counter for benchmarks and timeouts. */
+uint64_t arch_cycle_counter(void);
+
+#endif
