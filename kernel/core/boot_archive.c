@@ -70,8 +70,7 @@ static enum error refuse(const char **reason, const char *why)
     return ERROR_MALFORMED;
 }
 
-enum error boot_archive_next(struct boot_archive_cursor *cursor, struct boot_archive_entry *entry,
-                             const char **reason)
+enum error boot_archive_next(struct boot_archive_cursor *cursor, struct boot_archive_entry *entry, const char **reason)
 {
     if (cursor->offset > cursor->size || cursor->size - cursor->offset < NEWC_HEADER_SIZE) {
         return refuse(reason, "boot archive ends without a trailer entry");

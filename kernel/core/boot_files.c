@@ -5,8 +5,8 @@
 #include <kapsel/memory.h>
 #include <kapsel/print.h>
 
-static enum error visit_archive(const struct boot_info *info, size_t index, boot_file_visitor visit,
-                                void *context, const char **reason)
+static enum error visit_archive(const struct boot_info *info, size_t index, boot_file_visitor visit, void *context,
+                                const char **reason)
 {
     const struct boot_module *module = &info->modules[index];
     struct boot_archive_cursor cursor;
@@ -55,6 +55,7 @@ struct listing {
     enum error error;
     const char *reason;
     size_t count;
+    char message[128];
 };
 
 static bool list_file(const struct boot_file *file, void *context)
@@ -66,10 +67,12 @@ static bool list_file(const struct boot_file *file, void *context)
         return true;
     }
     struct elf_image image;
-    listing->error =
-        elf_image_parse(file->data, file->size, ARCH_ELF_MACHINE, USER_ADDRESS_LIMIT, &image, &listing->reason);
+    const char *why = NULL;
+    listing->error = elf_image_parse(file->data, file->size, ARCH_ELF_MACHINE, USER_ADDRESS_LIMIT, &image, &why);
     if (listing->error != ERROR_NONE) {
         kprintf("  %-24s %8zu bytes  invalid ELF image\n", file->name, file->size);
+        format_string_to(listing->message, sizeof(listing->message), "%s: %s", file->name, why);
+        listing->reason = listing->message;
         return false;
     }
     kprintf("  %-24s %8zu bytes  ELF entry %#llx, %zu segments\n", file->name, file->size,
@@ -79,7 +82,8 @@ static bool list_file(const struct boot_file *file, void *context)
 
 enum error boot_files_check_and_list(const struct boot_info *info, const char **reason)
 {
-    struct listing listing = {ERROR_NONE, NULL, 0};
+    static struct listing listing;
+    listing = (struct listing){.error = ERROR_NONE};
     kprintf("Boot modules:\n");
     enum error error = boot_files_for_each(info, list_file, &listing, reason);
     if (error != ERROR_NONE) {

@@ -50,13 +50,16 @@ static enum error validate_memory_map(const struct boot_info *info, const char *
         return refuse(ERROR_NOT_FOUND, reason, "the boot loader passed no memory map");
     }
     if (info->memory_count > BOOT_MAX_MEMORY_REGIONS) {
-        return refuse(ERROR_TOO_MANY, reason, "memory map has %zu entries (at most %d supported)",
-                      info->memory_count, BOOT_MAX_MEMORY_REGIONS);
+        return refuse(ERROR_TOO_MANY, reason, "memory map has %zu entries (at most %d supported)", info->memory_count,
+                      BOOT_MAX_MEMORY_REGIONS);
     }
     uint64_t usable = 0;
     for (size_t i = 0; i < info->memory_count; i++) {
         const struct memory_region *region = &info->memory[i];
-        if (region->size == 0 || region->base + region->size < region->base) {
+        if (region->size == 0) {
+            continue; /* describes nothing; QEMU's microvm firmware passes such entries */
+        }
+        if (region->base + region->size < region->base) {
             return refuse(ERROR_MALFORMED, reason, "memory map entry %zu (base %#llx size %#llx) is malformed", i,
                           (unsigned long long)region->base, (unsigned long long)region->size);
         }
@@ -90,8 +93,8 @@ static enum error validate_modules(const struct boot_info *info, struct phys_ran
                           module->name);
         }
         if (!range_in_usable_memory(info, range)) {
-            return refuse(ERROR_OUT_OF_RANGE, reason, "boot module %zu (%s) at %#llx..%#llx lies outside usable RAM",
-                          i, module->name, (unsigned long long)range.base, (unsigned long long)range.end);
+            return refuse(ERROR_OUT_OF_RANGE, reason, "boot module %zu (%s) at %#llx..%#llx lies outside usable RAM", i,
+                          module->name, (unsigned long long)range.base, (unsigned long long)range.end);
         }
         if (ranges_overlap(range, kernel_image)) {
             return refuse(ERROR_OVERLAP, reason, "boot module %zu (%s) overlaps the kernel image", i, module->name);

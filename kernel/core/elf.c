@@ -53,8 +53,7 @@ static enum error refuse(const char **reason, const char *why)
     return ERROR_MALFORMED;
 }
 
-static enum error check_header(const struct elf64_header *header, size_t size, uint16_t machine,
-                               const char **reason)
+static enum error check_header(const struct elf64_header *header, size_t size, uint16_t machine, const char **reason)
 {
     if (header->ident[4] != ELF_CLASS_64) {
         return refuse(reason, "not a 64-bit ELF file");
@@ -111,8 +110,11 @@ enum error elf_image_parse(const void *data, size_t size, uint16_t machine, uint
                            struct elf_image *image, const char **reason)
 {
     struct elf64_header header;
-    if (size < sizeof(header) || !elf_has_magic(data, size)) {
+    if (!elf_has_magic(data, size)) {
         return refuse(reason, "not an ELF file");
+    }
+    if (size < sizeof(header)) {
+        return refuse(reason, "ELF file is truncated (shorter than its header)");
     }
     memcpy(&header, data, sizeof(header));
     enum error error = check_header(&header, size, machine, reason);

@@ -45,11 +45,12 @@ static void output_field(struct output *out, const struct field *field, const ch
     }
 }
 
-static void output_number(struct output *out, const struct field *field, uint64_t value, unsigned base,
-                          bool negative, bool uppercase)
+static void output_number(struct output *out, const struct field *field, uint64_t value, unsigned base, bool negative,
+                          bool uppercase)
 {
     const char *digits = uppercase ? "0123456789ABCDEF" : "0123456789abcdef";
-    const char *prefix = negative ? "-" : (field->alternate_form && base == 16 && value != 0 ? (uppercase ? "0X" : "0x") : "");
+    const char *prefix =
+        negative ? "-" : (field->alternate_form && base == 16 && value != 0 ? (uppercase ? "0X" : "0x") : "");
     char text[24];
     size_t length = 0;
     do {

@@ -42,8 +42,7 @@ size_t frame_allocator_bitmap_size(size_t frame_count)
     return (frame_count + BITS_PER_WORD - 1) / BITS_PER_WORD * sizeof(uint64_t);
 }
 
-enum error frame_allocator_init(struct frame_allocator *allocator, uint64_t *bitmap, uint64_t base,
-                                size_t frame_count)
+enum error frame_allocator_init(struct frame_allocator *allocator, uint64_t *bitmap, uint64_t base, size_t frame_count)
 {
     if (!bitmap || base % FRAME_SIZE != 0 || frame_count == 0) {
         return ERROR_INVALID_ARGUMENT;
@@ -60,8 +59,7 @@ enum error frame_allocator_init(struct frame_allocator *allocator, uint64_t *bit
 }
 
 /* Converts a physical block to a frame index after checking alignment and bounds. */
-static enum error block_to_frame(const struct frame_allocator *allocator, uint64_t phys, uint64_t size,
-                                 size_t *frame)
+static enum error block_to_frame(const struct frame_allocator *allocator, uint64_t phys, uint64_t size, size_t *frame)
 {
     if (phys % FRAME_SIZE != 0 || size % FRAME_SIZE != 0 || size == 0) {
         return ERROR_INVALID_ARGUMENT;

@@ -15,7 +15,7 @@ const struct boot_info *kernel_boot_info(void)
 }
 
 /* "ktest.filter=prefix" runs a subset; "ktest.inject=kind" breaks the kernel on purpose. */
-static noreturn void run_self_tests(const struct boot_info *info)
+static _Noreturn void run_self_tests(const struct boot_info *info)
 {
     char value[64];
     if (boot_command_line_value(info, "ktest.inject", value, sizeof(value)) == ERROR_NONE) {

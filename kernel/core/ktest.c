@@ -19,7 +19,10 @@ void ktest_run_all(const char *filter)
     unsigned failed = 0;
     size_t filter_length = filter ? strlen(filter) : 0;
     kprintf("Running kernel self tests\n");
-    for (const struct ktest *test = __start_ktests; test < __stop_ktests; test++) {
+    /* The linker brackets the section with these symbols; count by address, not by comparing arrays. */
+    size_t count = ((uintptr_t)__stop_ktests - (uintptr_t)__start_ktests) / sizeof(struct ktest);
+    for (size_t index = 0; index < count; index++) {
+        const struct ktest *test = &__start_ktests[index];
         if (filter_length && strncmp(test->name, filter, filter_length) != 0) {
             continue;
         }

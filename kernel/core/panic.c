@@ -2,24 +2,27 @@
 #include <kapsel/panic.h>
 #include <kapsel/print.h>
 
-static noreturn void halt_with(const char *prefix, const char *format, va_list args)
+static void print_halt_message(const char *prefix, const char *format, va_list args)
 {
     kprintf("\n%s: ", prefix);
     kvprintf(format, args);
     kprintf("\nKapsel halted.\n");
-    arch_halt();
 }
 
 void panic(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    halt_with("KERNEL PANIC", format, args);
+    print_halt_message("KERNEL PANIC", format, args);
+    va_end(args);
+    arch_halt();
 }
 
 void boot_fail(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    halt_with("BOOT ERROR", format, args);
+    print_halt_message("BOOT ERROR", format, args);
+    va_end(args);
+    arch_halt();
 }

@@ -40,6 +40,17 @@ static size_t collect_reserved(const struct boot_info *info, struct phys_range k
     return count;
 }
 
+/* Index of the first free range below the boot mapping that can hold the bitmap; count if none. */
+static size_t bitmap_home(const struct phys_range *ranges, size_t count, uint64_t bitmap_size)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (ranges[i].end <= BOOT_MAPPED_END && ranges[i].end - ranges[i].base >= bitmap_size) {
+            return i;
+        }
+    }
+    return count;
+}
+
 void physical_memory_init(const struct boot_info *info, struct phys_range kernel_image)
 {
     struct phys_range reserved[2 + BOOT_MAX_MODULES + 4];
@@ -58,17 +69,12 @@ void physical_memory_init(const struct boot_info *info, struct phys_range kernel
     uint64_t span_base = free_ranges[0].base;
     size_t span_frames = (size_t)((free_ranges[free_count - 1].end - span_base) / FRAME_SIZE);
     uint64_t bitmap_size = (frame_allocator_bitmap_size(span_frames) + FRAME_SIZE - 1) & ~(uint64_t)(FRAME_SIZE - 1);
-    struct phys_range *home = NULL;
-    for (size_t i = 0; i < free_count && !home; i++) {
-        if (free_ranges[i].end <= BOOT_MAPPED_END && free_ranges[i].end - free_ranges[i].base >= bitmap_size) {
-            home = &free_ranges[i];
-        }
-    }
-    if (!home) {
+    size_t home = bitmap_home(free_ranges, free_count, bitmap_size);
+    if (home == free_count) {
         boot_fail("no room below 4 GiB for the %llu-byte frame bitmap", (unsigned long long)bitmap_size);
     }
-    uint64_t bitmap_phys = home->base;
-    home->base += bitmap_size;
+    uint64_t bitmap_phys = free_ranges[home].base;
+    free_ranges[home].base += bitmap_size;
 
     error = frame_allocator_init(&frames, phys_to_virt(bitmap_phys), span_base, span_frames);
     uint64_t free_bytes = 0;

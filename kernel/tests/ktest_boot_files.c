@@ -46,6 +46,5 @@ KTEST(boot_command_line_is_parsed)
     char value[32];
     KTEST_EXPECT(boot_command_line_has(kernel_boot_info(), "ktest"));
     KTEST_EXPECT(!boot_command_line_has(kernel_boot_info(), "ktes"));
-    KTEST_EXPECT(boot_command_line_value(kernel_boot_info(), "no.such.key", value, sizeof(value)) ==
-                 ERROR_NOT_FOUND);
+    KTEST_EXPECT(boot_command_line_value(kernel_boot_info(), "no.such.key", value, sizeof(value)) == ERROR_NOT_FOUND);
 }

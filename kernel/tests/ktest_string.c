@@ -17,9 +17,12 @@ KTEST(string_compare_and_fill)
     char buffer[8];
     memset(buffer, 'x', sizeof(buffer));
     KTEST_EXPECT(buffer[0] == 'x' && buffer[7] == 'x');
-    KTEST_EXPECT(memcmp("abc", "abd", 3) < 0);
-    KTEST_EXPECT(strcmp("kapsel", "kapsel") == 0);
-    KTEST_EXPECT(strncmp("kapsel", "kapsalt", 4) == 0);
-    KTEST_EXPECT(strncmp("kapsel", "kapsalt", 5) > 0);
-    KTEST_EXPECT(strlen("") == 0 && strlen("four") == 4);
+    const char abc[] = "abc", abd[] = "abd", kapsel[] = "kapsel", kapsalt[] = "kapsalt", empty[] = "";
+    char copy[sizeof(kapsel)];
+    memcpy(copy, kapsel, sizeof(kapsel));
+    KTEST_EXPECT(memcmp(abc, abd, 3) < 0);
+    KTEST_EXPECT(strcmp(copy, kapsel) == 0);
+    KTEST_EXPECT(strncmp(kapsel, kapsalt, 4) == 0);
+    KTEST_EXPECT(strncmp(kapsel, kapsalt, 5) > 0);
+    KTEST_EXPECT(strlen(empty) == 0 && strlen(kapsel) == 6);
 }

@@ -1,6 +1,6 @@
 #include <arch/cpu.h>
-#include <arch/memory_layout.h>
 #include <arch/lapic.h>
+#include <arch/memory_layout.h>
 #include <arch/paging.h>
 #include <arch/pit.h>
 #include <arch/trap.h>

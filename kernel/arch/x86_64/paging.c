@@ -36,7 +36,8 @@ static uint64_t allocate_table(void)
     return phys;
 }
 
-/* Returns the entry for virt at leaf_level (1 = 4 KiB, 2 = 2 MiB), creating tables above it; NULL if a large page is in the way. */
+/* Returns the entry for virt at leaf_level (1 = 4 KiB, 2 = 2 MiB), creating tables above it; NULL if a large page is in
+ * the way. */
 static uint64_t *walk_create(uint64_t virt, unsigned leaf_level)
 {
     uint64_t table = kernel_pml4;
@@ -71,8 +72,8 @@ static void map_physmap(const struct boot_info *info)
 {
     for (size_t i = 0; i < info->memory_count; i++) {
         uint64_t base = info->memory[i].base & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
-        uint64_t end = (info->memory[i].base + info->memory[i].size + LARGE_PAGE_SIZE - 1) &
-                       ~(uint64_t)(LARGE_PAGE_SIZE - 1);
+        uint64_t end =
+            (info->memory[i].base + info->memory[i].size + LARGE_PAGE_SIZE - 1) & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
         if (end > PHYSMAP_SIZE) {
             kprintf("memory above %#llx is not mapped (physmap limit)\n", (unsigned long long)PHYSMAP_SIZE);
             end = PHYSMAP_SIZE;

@@ -55,8 +55,8 @@ enum error pvh_read_boot_info(uint64_t start_info_phys, struct boot_info *info, 
         }
         const struct pvh_memory_map_entry *entries = phys_to_virt(start->memory_map_phys);
         for (uint32_t i = 0; i < start->memory_map_count; i++) {
-            info->memory[i] = (struct memory_region){entries[i].base, entries[i].size,
-                                                     (enum memory_region_type)entries[i].type};
+            info->memory[i] =
+                (struct memory_region){entries[i].base, entries[i].size, (enum memory_region_type)entries[i].type};
         }
         info->memory_count = start->memory_map_count;
         info->loader_data[info->loader_data_count++] =

@@ -35,7 +35,7 @@ void serial_init(void)
     port_write8(COM1 + UART_DIVISOR_LOW, BAUD_DIVISOR_115200);
     port_write8(COM1 + UART_DIVISOR_HIGH, 0);
     port_write8(COM1 + UART_LINE_CONTROL, LINE_CONTROL_8N1);
-    port_write8(COM1 + UART_FIFO_CONTROL, 0xc7); /* enable and clear FIFOs */
+    port_write8(COM1 + UART_FIFO_CONTROL, 0xc7);  /* enable and clear FIFOs */
     port_write8(COM1 + UART_MODEM_CONTROL, 0x03); /* DTR, RTS */
 }
 

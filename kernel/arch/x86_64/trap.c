@@ -73,20 +73,20 @@ static void describe_page_fault(uint64_t error_code)
 
 static void dump_registers(const struct trap_frame *frame)
 {
-    kprintf("  RIP %016llx  CS %04llx  RFLAGS %016llx\n", (unsigned long long)frame->rip,
-            (unsigned long long)frame->cs, (unsigned long long)frame->rflags);
+    kprintf("  RIP %016llx  CS %04llx  RFLAGS %016llx\n", (unsigned long long)frame->rip, (unsigned long long)frame->cs,
+            (unsigned long long)frame->rflags);
     kprintf("  RSP %016llx  SS %04llx  error code %#llx\n", (unsigned long long)frame->rsp,
             (unsigned long long)frame->ss, (unsigned long long)frame->error_code);
-    kprintf("  RAX %016llx  RBX %016llx  RCX %016llx\n", (unsigned long long)frame->rax,
-            (unsigned long long)frame->rbx, (unsigned long long)frame->rcx);
-    kprintf("  RDX %016llx  RSI %016llx  RDI %016llx\n", (unsigned long long)frame->rdx,
-            (unsigned long long)frame->rsi, (unsigned long long)frame->rdi);
-    kprintf("  RBP %016llx  R8  %016llx  R9  %016llx\n", (unsigned long long)frame->rbp,
-            (unsigned long long)frame->r8, (unsigned long long)frame->r9);
-    kprintf("  R10 %016llx  R11 %016llx  R12 %016llx\n", (unsigned long long)frame->r10,
-            (unsigned long long)frame->r11, (unsigned long long)frame->r12);
-    kprintf("  R13 %016llx  R14 %016llx  R15 %016llx\n", (unsigned long long)frame->r13,
-            (unsigned long long)frame->r14, (unsigned long long)frame->r15);
+    kprintf("  RAX %016llx  RBX %016llx  RCX %016llx\n", (unsigned long long)frame->rax, (unsigned long long)frame->rbx,
+            (unsigned long long)frame->rcx);
+    kprintf("  RDX %016llx  RSI %016llx  RDI %016llx\n", (unsigned long long)frame->rdx, (unsigned long long)frame->rsi,
+            (unsigned long long)frame->rdi);
+    kprintf("  RBP %016llx  R8  %016llx  R9  %016llx\n", (unsigned long long)frame->rbp, (unsigned long long)frame->r8,
+            (unsigned long long)frame->r9);
+    kprintf("  R10 %016llx  R11 %016llx  R12 %016llx\n", (unsigned long long)frame->r10, (unsigned long long)frame->r11,
+            (unsigned long long)frame->r12);
+    kprintf("  R13 %016llx  R14 %016llx  R15 %016llx\n", (unsigned long long)frame->r13, (unsigned long long)frame->r14,
+            (unsigned long long)frame->r15);
     kprintf("  CR0 %016llx  CR2 %016llx  CR3 %016llx  CR4 %016llx\n", (unsigned long long)read_cr0(),
             (unsigned long long)read_cr2(), (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 }
@@ -102,8 +102,8 @@ static void handle_exception(struct trap_frame *frame)
         frame->rip += expectation.skip_bytes;
         return;
     }
-    kprintf("\nCPU exception %llu (%s) in %s mode\n", (unsigned long long)frame->vector,
-            exception_names[frame->vector], frame->cs & 3 ? "user" : "kernel");
+    kprintf("\nCPU exception %llu (%s) in %s mode\n", (unsigned long long)frame->vector, exception_names[frame->vector],
+            frame->cs & 3 ? "user" : "kernel");
     if (frame->vector == VECTOR_PAGE_FAULT) {
         kprintf("  faulting address (CR2) %#llx\n", (unsigned long long)read_cr2());
         describe_page_fault(frame->error_code);

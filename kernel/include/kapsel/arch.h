@@ -4,10 +4,9 @@
 
 #include <kapsel/boot_info.h>
 #include <stdint.h>
-#include <stdnoreturn.h>
 
 /* Stops this CPU for good with interrupts off. */
-noreturn void arch_halt(void);
+_Noreturn void arch_halt(void);
 
 /* Enables interrupts and sleeps until the next one arrives. */
 void arch_wait_for_interrupt(void);
@@ -19,7 +18,7 @@ void arch_memory_init(const struct boot_info *boot_info);
 void arch_timer_init(void);
 
 /* Resets the machine without an orderly shutdown (a triple fault on x86); for harness self-tests. */
-noreturn void arch_reset_abruptly(void);
+_Noreturn void arch_reset_abruptly(void);
 
 /* A monotonic cycle counter for benchmarks and timeouts. */
 uint64_t arch_cycle_counter(void);

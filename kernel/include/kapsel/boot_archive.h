@@ -34,7 +34,6 @@ void boot_archive_open(struct boot_archive_cursor *cursor, const void *archive, 
  * The next entry. ERROR_NOT_FOUND after the trailer entry; ERROR_MALFORMED
  * (with *reason) for a truncated or inconsistent archive.
  */
-enum error boot_archive_next(struct boot_archive_cursor *cursor, struct boot_archive_entry *entry,
-                             const char **reason);
+enum error boot_archive_next(struct boot_archive_cursor *cursor, struct boot_archive_entry *entry, const char **reason);
 
 #endif

@@ -26,8 +26,7 @@ struct frame_allocator {
 size_t frame_allocator_bitmap_size(size_t frame_count);
 
 /* Starts with every frame of the span in use; base must be frame-aligned. */
-enum error frame_allocator_init(struct frame_allocator *allocator, uint64_t *bitmap, uint64_t base,
-                                size_t frame_count);
+enum error frame_allocator_init(struct frame_allocator *allocator, uint64_t *bitmap, uint64_t base, size_t frame_count);
 
 /* Marks a frame-aligned range free; refuses ranges outside the span or already free. */
 enum error frame_allocator_add_free(struct frame_allocator *allocator, struct phys_range range);

@@ -18,22 +18,22 @@ struct ktest {
     void (*run)(struct ktest_context *context);
 };
 
-#define KTEST(test_name)                                                                                      \
-    static void ktest_run_##test_name(struct ktest_context *context);                                        \
-    static const struct ktest ktest_entry_##test_name __attribute__((used, section("ktests"), aligned(8))) = { \
-        .name = #test_name,                                                                                   \
-        .run = ktest_run_##test_name,                                                                         \
-    };                                                                                                        \
+#define KTEST(test_name)                                                                                               \
+    static void ktest_run_##test_name(struct ktest_context *context);                                                  \
+    static const struct ktest ktest_entry_##test_name __attribute__((used, section("ktests"), aligned(8))) = {         \
+        .name = #test_name,                                                                                            \
+        .run = ktest_run_##test_name,                                                                                  \
+    };                                                                                                                 \
     static void ktest_run_##test_name(struct ktest_context *context)
 
 /* Records a failure with its location; the test goes on so that one run shows every broken check. */
 void ktest_fail(struct ktest_context *context, const char *file, int line, const char *expression);
 
-#define KTEST_EXPECT(condition)                                                                               \
-    do {                                                                                                      \
-        if (!(condition)) {                                                                                   \
-            ktest_fail(context, __FILE__, __LINE__, #condition);                                              \
-        }                                                                                                     \
+#define KTEST_EXPECT(condition)                                                                                        \
+    do {                                                                                                               \
+        if (!(condition)) {                                                                                            \
+            ktest_fail(context, __FILE__, __LINE__, #condition);                                                       \
+        }                                                                                                              \
     } while (0)
 
 /*

@@ -2,12 +2,10 @@
 #ifndef KAPSEL_PANIC_H
 #define KAPSEL_PANIC_H
 
-#include <stdnoreturn.h>
-
 /* A kernel bug or an unrecoverable CPU exception in the kernel: prints "KERNEL PANIC: ..." and halts. */
-noreturn void panic(const char *format, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void panic(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* The boot loader handed us something we cannot run with: prints "BOOT ERROR: ..." and halts. */
-noreturn void boot_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void boot_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -12,8 +12,7 @@
  * which is >= size when it was truncated.
  */
 size_t format_string(char *buf, size_t size, const char *format, va_list args);
-size_t format_string_to(char *buf, size_t size, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+size_t format_string_to(char *buf, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 /* Writes to the kernel console; lines longer than 255 bytes are truncated. */
 void kprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""In-QEMU boot tests: the kernel's self tests on each machine, bad boot input, and the harness itself.
+
+Every scenario boots the real kernel image under QEMU (TCG) and asserts on the verdict
+and the serial log. Prints one line per scenario and, last, "N passed, N failed".
+Kernel self tests count individually: a self-test boot contributes its N passed / N failed.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_runner  # noqa: E402  (sibling module)
+
+
+class Scenario:
+    def __init__(self, name, check, machine="q35", append="ktest", initrd="archive", timeout=120, extra=()):
+        self.name = name
+        self.check = check  # check(verdict, log_text) -> error message or None
+        self.machine = machine
+        self.append = append
+        self.initrd = initrd
+        self.timeout = timeout
+        self.extra = extra
+
+
+def self_tests_pass(verdict, log):
+    if not verdict.ok:
+        return verdict.reason
+    return None
+
+
+def expect_outcome(outcome, *needles):
+    """The run must end with this outcome and the log must contain every needle."""
+    def check(verdict, log):
+        if verdict.outcome != outcome:
+            return "expected outcome %s, got %s (%s)" % (outcome, verdict.outcome, verdict.reason)
+        missing = [needle for needle in needles if needle not in log]
+        if missing:
+            return "log lacks %r" % missing
+        return None
+    return check
+
+
+def make_archive(directory, name, files):
+    """A cpio newc archive of {file name: bytes}, made with the same tool as the real boot archive."""
+    content_dir = os.path.join(directory, name + ".d")
+    os.makedirs(content_dir)
+    for file_name, data in files.items():
+        with open(os.path.join(content_dir, file_name), "wb") as handle:
+            handle.write(data)
+    path = os.path.join(directory, name)
+    with open(path, "wb") as archive:
+        subprocess.run(["cpio", "--quiet", "-o", "-H", "newc"], input="\n".join(files).encode() + b"\n",
+                       cwd=content_dir, stdout=archive, check=True)
+    return path
+
+
+def bad_boot_inputs(directory, good_archive):
+    """Boot modules the kernel must refuse with a clear message."""
+    with open(good_archive, "rb") as handle:
+        good = handle.read()
+    truncated = os.path.join(directory, "truncated.cpio")
+    with open(truncated, "wb") as handle:
+        handle.write(good[: len(good) // 2])
+    broken_elf = make_archive(directory, "broken-elf.cpio",
+                              {"broken.elf": b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"garbage"})
+    return {"truncated": truncated, "broken_elf": broken_elf}
+
+
+def scenarios(inputs):
+    return [
+        Scenario("self_tests_q35", self_tests_pass),
+        Scenario("self_tests_microvm", self_tests_pass, machine="microvm"),
+        Scenario("self_tests_q35_5g_memory_above_4g", self_tests_pass, extra=("-m", "5G")),
+        Scenario("refuses_boot_without_modules",
+                 expect_outcome("failed", "BOOT ERROR: no boot modules"), initrd=None),
+        Scenario("refuses_truncated_boot_archive",
+                 expect_outcome("failed", "BOOT ERROR: boot archive"), initrd=inputs["truncated"]),
+        Scenario("refuses_malformed_elf_in_archive",
+                 expect_outcome("failed", "broken.elf", "invalid ELF image", "BOOT ERROR: broken.elf: ELF file is truncated"),
+                 initrd=inputs["broken_elf"]),
+        Scenario("harness_reports_page_fault_with_dump",
+                 expect_outcome("failed", "KERNEL PANIC", "#PF page fault", "faulting address (CR2) 0x1000", "RIP "),
+                 append="ktest ktest.inject=page_fault"),
+        Scenario("harness_reports_hang_as_timeout", expect_outcome("timeout"), append="ktest ktest.inject=hang",
+                 timeout=8),
+        Scenario("harness_reports_triple_fault_reset", expect_outcome("exited"), append="ktest ktest.inject=reset"),
+    ]
+
+
+def run_scenario(scenario, kernel, archive, log_dir):
+    initrd = archive if scenario.initrd == "archive" else scenario.initrd
+    log_path = os.path.join(log_dir, scenario.name + ".log")
+    verdict = qemu_runner.run_qemu(scenario.machine, kernel, initrd, scenario.append, log_path, scenario.timeout,
+                                   extra=scenario.extra)
+    with open(log_path, encoding="utf-8", errors="replace") as handle:
+        log = handle.read()
+    return verdict, scenario.check(verdict, log)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--archive", required=True, help="the test boot archive (cpio newc)")
+    parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    os.makedirs(args.log_dir, exist_ok=True)
+
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
+                       for s in all_scenarios]
+            for scenario, future in futures:
+                verdict, error = future.result()
+                if error:
+                    failed += 1
+                    print("[FAIL] %s: %s (log %s)" % (scenario.name, error, verdict.log_path))
+                    sys.stdout.write(qemu_runner.log_tail(verdict.log_path, 25))
+                else:
+                    passed += 1
+                    detail = " (%d self tests)" % verdict.passed if verdict.passed else ""
+                    print("[ OK ] %s%s, %.1f s" % (scenario.name, detail, verdict.seconds))
+                # A self-test boot's individual tests count too.
+                passed += verdict.passed
+                failed += verdict.failed
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

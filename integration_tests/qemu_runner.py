@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Boots the Kapsel kernel under QEMU, streams its serial console to a log, and judges the run.
+
+A run ends with exactly one verdict:
+  passed    the kernel printed "N passed, 0 failed" (or the --until line appeared)
+  failed    tests failed, the kernel panicked or refused to boot
+  exited    QEMU stopped on its own first: a triple fault, reset or power-off
+  timeout   nothing decisive within the time limit (a hang)
+Usable as a module (run_qemu) and from the command line.
+"""
+
+import argparse
+import dataclasses
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROFILE_DIR = os.path.join(PROJECT_ROOT, "deploy", "qemu")
+
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed")
+FATAL = re.compile(r"^(KERNEL PANIC|BOOT ERROR): (.*)")
+
+
+@dataclasses.dataclass
+class Verdict:
+    outcome: str  # passed, failed, exited, timeout
+    reason: str
+    passed: int = 0
+    failed: int = 0
+    log_path: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self):
+        return self.outcome == "passed"
+
+
+def profile_arguments(machine):
+    """QEMU arguments of a launch profile in deploy/qemu/<machine>.args."""
+    path = os.path.join(PROFILE_DIR, machine + ".args")
+    with open(path, encoding="utf-8") as profile:
+        return [line.strip() for line in profile if line.strip() and not line.startswith("#")]
+
+
+def qemu_command(machine, kernel, initrd, append, extra):
+    command = ["qemu-system-x86_64"] + profile_arguments(machine)
+    command += ["-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-kernel", kernel]
+    if initrd:
+        command += ["-initrd", initrd]
+    if append:
+        command += ["-append", append]
+    return command + list(extra)
+
+
+def _judge_line(line, until):
+    """Verdict for one console line, or None if the run goes on."""
+    if until and re.search(until, line):
+        return Verdict("passed", "saw " + repr(until))
+    fatal = FATAL.match(line)
+    if fatal:
+        return Verdict("failed", "%s: %s" % (fatal.group(1).lower(), fatal.group(2)))
+    summary = SUMMARY.match(line)
+    if summary and not until:
+        passed, failed = int(summary.group(1)), int(summary.group(2))
+        if failed:
+            return Verdict("failed", "%d kernel self tests failed" % failed, passed, failed)
+        if passed == 0:
+            return Verdict("failed", "the kernel ran no self tests")
+        return Verdict("passed", "%d kernel self tests passed" % passed, passed, failed)
+    return None
+
+
+def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, echo=False, extra=(),
+             linger=1.0):
+    """Boots once and returns the Verdict; the serial console is written to log_path as it arrives.
+
+    After a fatal line the runner keeps reading for `linger` seconds so the register dump
+    that follows a panic lands in the log too.
+    """
+    command = qemu_command(machine, kernel, initrd, append, extra)
+    started = time.monotonic()
+    deadline = started + timeout
+    verdict = None
+    with open(log_path, "w", encoding="utf-8", errors="replace") as log:
+        log.write("# " + " ".join(command) + "\n")
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        pending = b""
+        stop_at = deadline
+        console_closed = False
+        while True:
+            remaining = stop_at - time.monotonic()
+            if remaining <= 0:
+                break
+            if not selector.select(timeout=min(remaining, 0.5)):
+                continue
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                console_closed = True
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line = raw.decode("utf-8", errors="replace").rstrip("\r")
+                log.write(line + "\n")
+                if echo:
+                    print(line, flush=True)
+                if verdict is None:
+                    verdict = _judge_line(line, until)
+                    if verdict is not None:
+                        stop_at = min(deadline, time.monotonic() + (linger if verdict.outcome == "failed" else 0))
+            log.flush()
+            if verdict is not None and verdict.outcome != "failed":
+                break
+        if pending:
+            log.write(pending.decode("utf-8", errors="replace") + "\n")
+        try:
+            # The console closes when QEMU exits; give it a moment to be reaped.
+            exit_code = process.wait(timeout=5 if console_closed else 0)
+        except subprocess.TimeoutExpired:
+            exit_code = None
+        if exit_code is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        selector.close()
+        process.stdout.close()
+    if verdict is None:
+        if exit_code is not None:
+            verdict = Verdict("exited", "QEMU exited with status %d before a result "
+                                        "(triple fault, reset or power-off)" % exit_code)
+        else:
+            verdict = Verdict("timeout", "no result within %d s (hang?)" % timeout)
+    verdict.log_path = log_path
+    verdict.seconds = time.monotonic() - started
+    return verdict
+
+
+def log_tail(path, lines=40):
+    with open(path, encoding="utf-8", errors="replace") as log:
+        return "".join(log.readlines()[-lines:])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--machine", default="q35", help="launch profile in deploy/qemu/ (q35, microvm)")
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--initrd", help="boot module (a cpio newc boot archive)")
+    parser.add_argument("--append", default="", help="kernel command line")
+    parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--log", default="serial.log")
+    parser.add_argument("--until", help="regular expression: the run passes when a console line matches")
+    parser.add_argument("--echo", action="store_true", help="also print the console as it arrives")
+    parser.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
+    args = parser.parse_args()
+    verdict = run_qemu(args.machine, args.kernel, args.initrd, args.append, args.log, args.timeout,
+                       until=args.until, echo=args.echo, extra=args.qemu_args)
+    print("%s: %s (%.1f s, log %s)" % (verdict.outcome, verdict.reason, verdict.seconds, verdict.log_path))
+    if not verdict.ok and not args.echo:
+        sys.stdout.write(log_tail(verdict.log_path))
+    return 0 if verdict.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
