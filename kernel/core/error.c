@@ -11,6 +11,19 @@ static const char *const error_names[ERROR_COUNT] = {
     [ERROR_NOT_FOUND] = "not found",
     [ERROR_NOT_ALLOCATED] = "not allocated",
     [ERROR_TOO_MANY] = "too many entries",
+    [ERROR_INVALID_CAPABILITY] = "invalid capability",
+    [ERROR_WRONG_OBJECT_TYPE] = "wrong object type",
+    [ERROR_MISSING_RIGHTS] = "missing rights",
+    [ERROR_TIMEOUT] = "timeout",
+    [ERROR_PEER_GONE] = "peer gone",
+    [ERROR_QUOTA_EXCEEDED] = "quota exceeded",
+    [ERROR_INVALID_OPERATION] = "invalid operation",
+    [ERROR_SLOT_OCCUPIED] = "capability slot occupied",
+    [ERROR_BUSY] = "busy",
+    [ERROR_NO_CALLER] = "no caller to reply to",
+    [ERROR_CANCELED] = "canceled",
+    [ERROR_MESSAGE_TOO_LONG] = "message too long",
+    [ERROR_NOT_MAPPED] = "not mapped",
 };
 
 const char *error_name(enum error error)

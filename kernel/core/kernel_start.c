@@ -3,9 +3,11 @@
 #include <kapsel/kernel.h>
 #include <kapsel/ktest.h>
 #include <kapsel/memory.h>
+#include <kapsel/memory_mapping.h>
 #include <kapsel/panic.h>
 #include <kapsel/print.h>
-#include <kapsel/timer.h>
+#include <kapsel/root_task.h>
+#include <kapsel/scheduler.h>
 
 static const struct boot_info *boot_info;
 
@@ -38,16 +40,16 @@ void kernel_start(struct boot_info *info)
     kprintf("Command line: \"%s\"\n", info->command_line);
     physical_memory_init(info, image);
     arch_memory_init(info);
+    memory_mapping_init();
     if (boot_files_check_and_list(info, &reason) != ERROR_NONE) {
         boot_fail("%s", reason);
     }
+    scheduler_init();
     arch_timer_init();
 
     if (boot_command_line_has(info, "ktest")) {
         run_self_tests(info);
     }
-    kprintf("Kapsel is up.\n");
-    for (;;) {
-        arch_wait_for_interrupt();
-    }
+    root_task_create(info);
+    scheduler_start();
 }

@@ -1,12 +1,16 @@
 /* Unit tests for the cpio "newc" boot archive reader (kernel/core/boot_archive.c). */
+/* cmocka.h needs these headers first, in this order. */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <kapsel/boot_archive.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NEWC_HEADER_SIZE 110
@@ -118,32 +122,58 @@ static void overwrite_field(struct archive *archive, size_t entry_offset, enum n
     memcpy(archive->bytes + entry_offset + NEWC_MAGIC_SIZE + (size_t)field * 8, text, 8);
 }
 
-static enum error next_entry(struct boot_archive_cursor *cursor, struct boot_archive_entry *entry)
+/*
+ * The archive as the reader sees it: a heap copy of exactly size bytes, so that AddressSanitizer reports any read
+ * past the end of the archive.
+ */
+struct reader {
+    uint8_t *bytes;
+    size_t size;
+    struct boot_archive_cursor cursor;
+};
+
+static void open_reader(struct reader *reader, const struct archive *archive, size_t size)
+{
+    assert_true(size <= archive->size);
+    reader->bytes = malloc(size > 0 ? size : 1);
+    assert_non_null(reader->bytes);
+    memcpy(reader->bytes, archive->bytes, size);
+    reader->size = size;
+    boot_archive_open(&reader->cursor, reader->bytes, size);
+}
+
+static void close_reader(struct reader *reader)
+{
+    free(reader->bytes);
+}
+
+static enum error next_entry(struct reader *reader, struct boot_archive_entry *entry)
 {
     const char *reason = NULL;
-    enum error error = boot_archive_next(cursor, entry, &reason);
+    enum error error = boot_archive_next(&reader->cursor, entry, &reason);
     if (error == ERROR_MALFORMED) {
         assert_non_null(reason);
     }
     return error;
 }
 
-/* Opens the archive and expects the first entry (or the one after skip entries) to be refused as malformed. */
+/* Reads the first size bytes of the archive: skip entries are fine, the next one is refused as malformed. */
 static void assert_malformed_after(const struct archive *archive, size_t size, size_t skip)
 {
-    struct boot_archive_cursor cursor;
+    struct reader reader;
     struct boot_archive_entry entry;
-    boot_archive_open(&cursor, archive->bytes, size);
+    open_reader(&reader, archive, size);
     for (size_t i = 0; i < skip; i++) {
-        assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
+        assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
     }
     const char *reason = NULL;
-    assert_int_equal(boot_archive_next(&cursor, &entry, &reason), ERROR_MALFORMED);
+    assert_int_equal(boot_archive_next(&reader.cursor, &entry, &reason), ERROR_MALFORMED);
     assert_non_null(reason);
     assert_true(strlen(reason) > 0);
+    close_reader(&reader);
 }
 
-static void assert_entry(const struct boot_archive_entry *entry, const struct archive *archive, const char *name,
+static void assert_entry(const struct boot_archive_entry *entry, const struct reader *reader, const char *name,
                          const char *contents, bool is_regular_file)
 {
     assert_string_equal(entry->name, name);
@@ -151,8 +181,8 @@ static void assert_entry(const struct boot_archive_entry *entry, const struct ar
     assert_memory_equal(entry->data, contents, entry->size);
     assert_int_equal(entry->is_regular_file, is_regular_file);
     /* Data starts 4-byte aligned inside the archive, after the header and name. */
-    assert_true(entry->data >= archive->bytes && entry->data + entry->size <= archive->bytes + archive->size);
-    assert_int_equal((size_t)(entry->data - archive->bytes) % 4, 0);
+    assert_true(entry->data >= reader->bytes && entry->data + entry->size <= reader->bytes + reader->size);
+    assert_int_equal((size_t)(entry->data - reader->bytes) % 4, 0);
 }
 
 /* Names of 10, 2 and 4 bytes (with NUL) and data sizes 5, 0 and 8 exercise every padding amount. */
@@ -165,18 +195,19 @@ static void test_regular_files_then_trailer(void **state)
     append_file(&archive, "abc", "12345678");
     append_trailer(&archive);
 
-    struct boot_archive_cursor cursor;
+    struct reader reader;
     struct boot_archive_entry entry;
-    boot_archive_open(&cursor, archive.bytes, archive.size);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
-    assert_entry(&entry, &archive, "hello.txt", "world", true);
+    open_reader(&reader, &archive, archive.size);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
+    assert_entry(&entry, &reader, "hello.txt", "world", true);
     /* 110-byte header + 10-byte name = 120, already a multiple of 4. */
-    assert_ptr_equal(entry.data, archive.bytes + 120);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
-    assert_entry(&entry, &archive, "e", "", true);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
-    assert_entry(&entry, &archive, "abc", "12345678", true);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NOT_FOUND);
+    assert_ptr_equal(entry.data, reader.bytes + 120);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
+    assert_entry(&entry, &reader, "e", "", true);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
+    assert_entry(&entry, &reader, "abc", "12345678", true);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NOT_FOUND);
+    close_reader(&reader);
 }
 
 static void test_two_files_with_binary_data(void **state)
@@ -188,16 +219,17 @@ static void test_two_files_with_binary_data(void **state)
     append_file(&archive, "manifest.txt", "root-task.elf\n");
     append_trailer(&archive);
 
-    struct boot_archive_cursor cursor;
+    struct reader reader;
     struct boot_archive_entry entry;
-    boot_archive_open(&cursor, archive.bytes, archive.size);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
+    open_reader(&reader, &archive, archive.size);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
     assert_string_equal(entry.name, "root-task.elf");
     assert_int_equal(entry.size, sizeof(image));
     assert_memory_equal(entry.data, image, sizeof(image));
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
-    assert_entry(&entry, &archive, "manifest.txt", "root-task.elf\n", true);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NOT_FOUND);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
+    assert_entry(&entry, &reader, "manifest.txt", "root-task.elf\n", true);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NOT_FOUND);
+    close_reader(&reader);
 }
 
 /* cpio pads the archive with zeros to a 512-byte block; nothing after the trailer is read as an entry. */
@@ -213,13 +245,14 @@ static void test_stops_at_trailer_despite_following_bytes(void **state)
     archive.size = 512;
     assert_true(trailer_end < archive.size);
 
-    struct boot_archive_cursor cursor;
+    struct reader reader;
     struct boot_archive_entry entry;
-    boot_archive_open(&cursor, archive.bytes, archive.size);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
-    assert_entry(&entry, &archive, "a", "x", true);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NOT_FOUND);
-    assert_int_not_equal(next_entry(&cursor, &entry), ERROR_NONE);
+    open_reader(&reader, &archive, archive.size);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
+    assert_entry(&entry, &reader, "a", "x", true);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NOT_FOUND);
+    assert_int_not_equal(next_entry(&reader, &entry), ERROR_NONE);
+    close_reader(&reader);
 }
 
 static void test_directory_is_not_a_regular_file(void **state)
@@ -230,16 +263,17 @@ static void test_directory_is_not_a_regular_file(void **state)
     append_file(&archive, "bin/init", "#!");
     append_trailer(&archive);
 
-    struct boot_archive_cursor cursor;
+    struct reader reader;
     struct boot_archive_entry entry;
-    boot_archive_open(&cursor, archive.bytes, archive.size);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
+    open_reader(&reader, &archive, archive.size);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
     assert_string_equal(entry.name, "bin");
     assert_int_equal(entry.size, 0);
     assert_false(entry.is_regular_file);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
-    assert_entry(&entry, &archive, "bin/init", "#!", true);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NOT_FOUND);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
+    assert_entry(&entry, &reader, "bin/init", "#!", true);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NOT_FOUND);
+    close_reader(&reader);
 }
 
 /* A symbolic link (mode 0120777) shares bits with a regular file (0100000) but is not one. */
@@ -250,12 +284,13 @@ static void test_symlink_is_not_a_regular_file(void **state)
     append_entry(&archive, 0120777u, "link", "target", 6);
     append_trailer(&archive);
 
-    struct boot_archive_cursor cursor;
+    struct reader reader;
     struct boot_archive_entry entry;
-    boot_archive_open(&cursor, archive.bytes, archive.size);
-    assert_int_equal(next_entry(&cursor, &entry), ERROR_NONE);
+    open_reader(&reader, &archive, archive.size);
+    assert_int_equal(next_entry(&reader, &entry), ERROR_NONE);
     assert_string_equal(entry.name, "link");
     assert_false(entry.is_regular_file);
+    close_reader(&reader);
 }
 
 static void test_empty_archive_is_malformed(void **state)
@@ -374,6 +409,21 @@ static void test_name_past_end_is_malformed(void **state)
     assert_malformed_after(&archive, archive.size, 0);
 }
 
+/*
+ * The archive ends inside the name: with the NUL counted in the name size (so the name size overshoots) and
+ * without it (so the last byte of the archive is the name's last letter).
+ */
+static void test_name_cut_by_end_of_archive_is_malformed(void **state)
+{
+    (void)state;
+    for (uint32_t name_size = 4; name_size <= 5; name_size++) {
+        struct archive archive = {0};
+        append_header(&archive, "070701", MODE_REGULAR_FILE, 0, name_size);
+        append_bytes(&archive, "abcd", 4);
+        assert_malformed_after(&archive, archive.size, 0);
+    }
+}
+
 static void test_file_size_past_end_is_malformed(void **state)
 {
     (void)state;
@@ -427,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_name_without_terminating_nul_is_malformed),
         cmocka_unit_test(test_name_with_embedded_nul_is_malformed),
         cmocka_unit_test(test_name_past_end_is_malformed),
+        cmocka_unit_test(test_name_cut_by_end_of_archive_is_malformed),
         cmocka_unit_test(test_file_size_past_end_is_malformed),
         cmocka_unit_test(test_data_truncated_by_one_byte_is_malformed),
         cmocka_unit_test(test_has_magic),

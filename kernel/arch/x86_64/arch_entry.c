@@ -1,5 +1,6 @@
 /* First C code on x86-64: console, CPU tables, boot information, then the portable kernel. */
 #include <arch/cpu.h>
+#include <arch/cpu_local.h>
 #include <arch/pvh.h>
 #include <arch/segments.h>
 #include <arch/serial.h>
@@ -19,6 +20,7 @@ void x86_64_kernel_entry(uint64_t start_info_phys)
     kprintf("\nKapsel microkernel (x86-64)\n");
     gdt_init();
     idt_init();
+    cpu_local_init();
     const char *reason = NULL;
     if (pvh_read_boot_info(start_info_phys, &boot_info, &reason) != ERROR_NONE) {
         boot_fail("%s", reason);
@@ -35,7 +37,8 @@ void arch_halt(void)
 
 void arch_wait_for_interrupt(void)
 {
-    __asm__ volatile("sti; hlt" : : : "memory");
+    /* Interrupts stay off in the kernel; they are let in only while halted. */
+    __asm__ volatile("sti; hlt; cli" : : : "memory");
 }
 
 uint64_t arch_cycle_counter(void)

@@ -42,6 +42,11 @@ static void install_tss_descriptor(void)
     gdt[SELECTOR_TSS / 8 + 1] = base >> 32;
 }
 
+void tss_set_kernel_stack(uint64_t stack_top)
+{
+    tss.rsp[0] = stack_top;
+}
+
 void gdt_init(void)
 {
     tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(ist_stacks[0] + IST_STACK_SIZE);

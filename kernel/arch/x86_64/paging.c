@@ -141,6 +141,11 @@ bool paging_translate(uint64_t virt, uint64_t *phys, uint64_t *flags)
     return false;
 }
 
+uint64_t paging_kernel_root(void)
+{
+    return kernel_pml4;
+}
+
 void arch_memory_init(const struct boot_info *info)
 {
     paging_init(info);

@@ -1,8 +1,12 @@
 #include <arch/cpu.h>
 #include <arch/lapic.h>
+#include <arch/memory_layout.h>
 #include <arch/trap.h>
+#include <kapsel/ipc.h>
 #include <kapsel/panic.h>
 #include <kapsel/print.h>
+#include <kapsel/scheduler.h>
+#include <kapsel/thread.h>
 #include <kapsel/timer.h>
 
 static const char *const exception_names[32] = {
@@ -91,6 +95,40 @@ static void dump_registers(const struct trap_frame *frame)
             (unsigned long long)read_cr2(), (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 }
 
+/*
+ * A user thread faulted: page faults go to its pager, everything else (and
+ * faults the pager could not resolve) to its exception handler, as IPC the
+ * kernel sends on the thread's behalf. Without a handler that resolves it,
+ * the thread is stopped; nothing else is affected.
+ */
+static void user_exception(struct trap_frame *frame)
+{
+    struct thread *self = thread_current();
+    uint64_t address = frame->vector == VECTOR_PAGE_FAULT ? read_cr2() : 0;
+    if (frame->vector == VECTOR_PAGE_FAULT && address < USER_ADDRESS_LIMIT && self->pager_slot) {
+        self->fault_message[0] = address;
+        self->fault_message[1] = frame->error_code & (PAGE_FAULT_WRITE | PAGE_FAULT_EXECUTE);
+        self->fault_message[2] = frame->rip;
+        if (ipc_send_fault(self, self->pager_slot, LABEL_PAGE_FAULT, 3) == ERROR_NONE) {
+            return; /* retried on return; a pager that did not map gets the fault again */
+        }
+    }
+    self->fault_message[0] = frame->vector;
+    self->fault_message[1] = frame->error_code;
+    self->fault_message[2] = frame->rip;
+    self->fault_message[3] = frame->rsp;
+    self->fault_message[4] = address;
+    if (self->exception_slot &&
+        ipc_send_fault(self, self->exception_slot, LABEL_EXCEPTION, FAULT_MESSAGE_WORDS) == ERROR_NONE &&
+        self->fault_reply_label == EXCEPTION_RESUME) {
+        return;
+    }
+    char reason[128];
+    format_string_to(reason, sizeof(reason), "unhandled %s at rip %#llx, address %#llx", exception_names[frame->vector],
+                     (unsigned long long)frame->rip, (unsigned long long)address);
+    thread_kill(self, reason);
+}
+
 static void handle_exception(struct trap_frame *frame)
 {
     if (expectation.armed && expectation.vector == frame->vector && !expectation.record.seen) {
@@ -112,15 +150,34 @@ static void handle_exception(struct trap_frame *frame)
     panic("unhandled CPU exception %llu (%s)", (unsigned long long)frame->vector, exception_names[frame->vector]);
 }
 
+/* Leaving the kernel towards user mode: a dead thread never returns, a preempted one waits its turn. */
+static void before_user_return(void)
+{
+    if (thread_current()->state == THREAD_DEAD) {
+        schedule();
+        panic("a dead thread was scheduled");
+    }
+    if (scheduler_preemption_pending()) {
+        schedule();
+    }
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
+    bool from_user = frame->cs & 3;
     if (frame->vector < VECTOR_FIRST_IRQ) {
-        handle_exception(frame);
+        if (from_user) {
+            user_exception(frame);
+            before_user_return();
+        } else {
+            handle_exception(frame);
+        }
         return;
     }
     switch (frame->vector) {
     case VECTOR_TIMER:
         timer_tick();
+        scheduler_tick();
         lapic_end_of_interrupt();
         break;
     case VECTOR_SPURIOUS:
@@ -130,4 +187,16 @@ void trap_dispatch(struct trap_frame *frame)
         lapic_end_of_interrupt();
         break;
     }
+    if (from_user) {
+        before_user_return();
+    }
+}
+
+void syscall_dispatch(struct trap_frame *frame)
+{
+    struct ipc_result result = ipc_invoke(frame->rdi, frame->rsi, frame->rdx);
+    frame->rax = result.error;
+    frame->rsi = result.tag;
+    frame->rdi = result.label;
+    before_user_return();
 }

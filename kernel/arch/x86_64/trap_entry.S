@@ -17,7 +17,10 @@ trap_stubs:
     .endr
 
 trap_common:
-    pushq %r15
+    testb $3, 24(%rsp)               /* CS of the interrupted code: from user mode? */
+    jz 1f
+    swapgs
+1:  pushq %r15
     pushq %r14
     pushq %r13
     pushq %r12
@@ -35,6 +38,10 @@ trap_common:
     cld
     mov %rsp, %rdi
     call trap_dispatch
+
+    /* Every return to interrupted code, and every syscall return, leaves through here. */
+    .global trap_return
+trap_return:
     popq %rax
     popq %rbx
     popq %rcx
@@ -51,4 +58,7 @@ trap_common:
     popq %r14
     popq %r15
     add $16, %rsp
-    iretq
+    testb $3, 8(%rsp)                /* CS of the code we return to */
+    jz 2f
+    swapgs
+2:  iretq

@@ -25,6 +25,12 @@ static inline void *phys_to_virt(uint64_t phys)
     return (void *)(uintptr_t)(phys + PHYSMAP_BASE);
 }
 
+/* Physical address of a physmap pointer (the inverse of phys_to_virt). */
+static inline uint64_t virt_to_phys(const void *virt)
+{
+    return (uint64_t)(uintptr_t)virt - PHYSMAP_BASE;
+}
+
 static inline uint64_t kernel_image_virt_to_phys(const void *virt)
 {
     return (uint64_t)(uintptr_t)virt - KERNEL_VIRT_BASE;

@@ -27,6 +27,9 @@ void paging_init(const struct boot_info *info);
 /* Maps device registers uncached into the physmap; returns their virtual address or NULL. */
 void *paging_map_device(uint64_t phys, size_t size);
 
+/* Physical address of the kernel's PML4; user address spaces share its upper half. */
+uint64_t paging_kernel_root(void);
+
 /* Translates a kernel virtual address; *flags gets the leaf entry's flag bits. */
 bool paging_translate(uint64_t virt, uint64_t *phys, uint64_t *flags);
 

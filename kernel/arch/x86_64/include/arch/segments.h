@@ -15,8 +15,13 @@
 #define IST_MACHINE_CHECK 3
 
 #ifndef __ASSEMBLER__
+#include <stdint.h>
+
 /* Loads the kernel GDT and TSS (with the IST stacks) on this CPU. */
 void gdt_init(void);
+
+/* The stack the CPU switches to on an interrupt or exception from user mode. */
+void tss_set_kernel_stack(uint64_t stack_top);
 #endif
 
 #endif

@@ -24,6 +24,9 @@ void idt_init(void);
 /* Called from trap_entry.S with interrupts disabled. */
 void trap_dispatch(struct trap_frame *frame);
 
+/* Called from syscall_entry.S: the one system call, arguments and results in the frame's registers. */
+void syscall_dispatch(struct trap_frame *frame);
+
 /*
  * Self-test support: the next exception with this vector is recorded instead
  * of ending the kernel, and execution resumes skip_bytes past the faulting

@@ -1,0 +1,87 @@
+#include <kapsel/factory.h>
+#include <kapsel/ipc_gate.h>
+#include <kapsel/irq.h>
+#include <kapsel/kmem.h>
+#include <kapsel/object.h>
+#include <kapsel/panic.h>
+#include <kapsel/task.h>
+#include <kapsel/thread.h>
+
+enum error object_allocate(struct factory *factory, enum object_type type, size_t size, struct object **object)
+{
+    size_t charge = kmem_charge_size(size);
+    if (factory) {
+        enum error error = factory_charge(factory, charge);
+        if (error != ERROR_NONE) {
+            return error;
+        }
+    }
+    struct object *allocated = kmem_alloc(size);
+    if (!allocated) {
+        if (factory) {
+            factory_refund(factory, charge);
+        }
+        return ERROR_OUT_OF_MEMORY;
+    }
+    allocated->type = type;
+    allocated->charged_to = factory;
+    allocated->charged_bytes = charge;
+    *object = allocated;
+    return ERROR_NONE;
+}
+
+static size_t object_size(enum object_type type)
+{
+    switch (type) {
+    case OBJECT_TASK:
+        return sizeof(struct task);
+    case OBJECT_THREAD:
+        return sizeof(struct thread);
+    case OBJECT_IPC_GATE:
+        return sizeof(struct ipc_gate);
+    case OBJECT_IRQ:
+        return sizeof(struct irq);
+    case OBJECT_FACTORY:
+        return sizeof(struct factory);
+    default:
+        return 0;
+    }
+}
+
+void object_destroy(struct object *object)
+{
+    if (object->permanent || object->dying) {
+        return;
+    }
+    object->dying = true;
+    capability_revoke_all(object);
+    struct factory *charged_to = object->charged_to;
+    size_t charged_bytes = object->charged_bytes;
+    switch (object->type) {
+    case OBJECT_TASK:
+        task_teardown((struct task *)object);
+        break;
+    case OBJECT_THREAD:
+        thread_teardown((struct thread *)object);
+        break;
+    case OBJECT_IPC_GATE:
+        ipc_gate_teardown((struct ipc_gate *)object);
+        break;
+    case OBJECT_IRQ:
+        irq_teardown((struct irq *)object);
+        break;
+    case OBJECT_FACTORY:
+        /* A factory's memory outlives it while objects it paid for still exist. */
+        factory_teardown((struct factory *)object);
+        return;
+    default:
+        panic("destroying an object of type %d", object->type);
+    }
+    if (object->type != OBJECT_THREAD) {
+        /* Threads free themselves once they are off their kernel stack (see thread_teardown). */
+        kmem_free(object, object_size(object->type));
+    }
+    if (charged_to) {
+        factory_refund(charged_to, charged_bytes);
+    }
+}

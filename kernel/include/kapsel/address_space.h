@@ -1,0 +1,31 @@
+/* User address spaces: the arch page tables behind a task (x86-64: 4-level, lower half only). */
+#ifndef KAPSEL_ADDRESS_SPACE_H
+#define KAPSEL_ADDRESS_SPACE_H
+
+#include <kapsel/error.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct factory;
+
+/* A new, empty address space (kernel half shared); its tables are charged to quota. */
+enum error address_space_create(struct factory *quota, uint64_t *root);
+
+/* Frees every page table of the user half (mappings must already be gone) and the root. */
+void address_space_destroy(uint64_t root, struct factory *quota);
+
+/* Maps one 4 KiB page with MEMORY_* rights; replaces any previous entry at virt. */
+enum error address_space_map(uint64_t root, struct factory *quota, uint64_t virt, uint64_t phys, unsigned rights);
+
+void address_space_unmap(uint64_t root, uint64_t virt);
+
+bool address_space_lookup(uint64_t root, uint64_t virt, uint64_t *phys, unsigned *rights);
+
+/* Calls visit for every mapped user page, lowest address first. */
+void address_space_for_each_page(uint64_t root, void (*visit)(uint64_t virt, uint64_t phys, void *context),
+                                 void *context);
+
+/* True if [virt, virt + size) is page-aligned user space. */
+bool address_space_valid_user_range(uint64_t virt, uint64_t size);
+
+#endif
