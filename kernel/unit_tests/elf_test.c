@@ -94,6 +94,7 @@ struct elf_file {
     _Alignas(8) uint8_t bytes[FILE_SIZE];
 };
 
+/* Indices of the valid image's program headers. */
 enum { TEXT, DATA, STACK };
 
 static void make_valid(struct elf_file *elf)

@@ -72,6 +72,9 @@ static void free_level(uint64_t phys, unsigned level, struct factory *quota)
 
 void address_space_destroy(uint64_t root, struct factory *quota)
 {
+    if ((read_cr3() & PTE_ADDRESS_MASK) == root) {
+        write_cr3(paging_kernel_root()); /* a task deleting itself must not keep running on freed tables */
+    }
     uint64_t *pml4 = table(root);
     for (unsigned i = 0; i < USER_PML4_ENTRIES; i++) {
         if (pml4[i] & PTE_PRESENT) {
