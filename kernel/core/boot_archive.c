@@ -34,7 +34,7 @@ bool boot_archive_has_magic(const void *data, size_t size)
 
 void boot_archive_open(struct boot_archive_cursor *cursor, const void *archive, size_t size)
 {
-    *cursor = (struct boot_archive_cursor){.archive = archive, .size = size, .offset = 0};
+    *cursor = (struct boot_archive_cursor){.archive = archive, .size = size, .offset = 0, .finished = false};
 }
 
 static bool parse_field(const uint8_t *header, enum newc_field field, uint32_t *value)
@@ -72,6 +72,9 @@ static enum error refuse(const char **reason, const char *why)
 
 enum error boot_archive_next(struct boot_archive_cursor *cursor, struct boot_archive_entry *entry, const char **reason)
 {
+    if (cursor->finished) {
+        return ERROR_NOT_FOUND;
+    }
     if (cursor->offset > cursor->size || cursor->size - cursor->offset < NEWC_HEADER_SIZE) {
         return refuse(reason, "boot archive ends without a trailer entry");
     }
@@ -97,7 +100,7 @@ enum error boot_archive_next(struct boot_archive_cursor *cursor, struct boot_arc
         return refuse(reason, "boot archive entry data extends past the end of the archive");
     }
     if (strcmp(name, NEWC_TRAILER) == 0) {
-        cursor->offset = cursor->size;
+        cursor->finished = true;
         return ERROR_NOT_FOUND;
     }
     *entry = (struct boot_archive_entry){

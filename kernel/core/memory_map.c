@@ -117,6 +117,9 @@ enum error memory_map_free_ranges(const struct memory_region *regions, size_t re
         }
     }
     for (size_t i = 0; i < reserved_count; i++) {
+        if (reserved[i].end <= reserved[i].base) {
+            continue; /* an empty range reserves nothing */
+        }
         struct phys_range hole = {round_down(reserved[i].base, page_size), round_up(reserved[i].end, page_size)};
         enum error error = subtract_range(out, &count, capacity, hole);
         if (error != ERROR_NONE) {

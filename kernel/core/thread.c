@@ -144,6 +144,7 @@ enum error thread_bind(struct thread *thread, struct task *task, uint64_t utcb_a
         frame_allocator_free(physical_memory(), phys, 0);
         return error;
     }
+    utcb->self = utcb_address;
     thread->utcb = utcb;
     thread->utcb_address = utcb_address;
     thread->task = task;
@@ -218,3 +219,5 @@ enum error thread_invoke(struct capability *capability, uint64_t tag, uint64_t *
         return ERROR_NONE;
     }
 }
+
+_Static_assert(offsetof(struct utcb, self) == UTCB_SELF_OFFSET, "UTCB layout and UTCB_SELF_OFFSET disagree");

@@ -70,6 +70,7 @@ void thread_context_switch(struct thread *prev, struct thread *next)
         if ((read_cr3() & PTE_ADDRESS_MASK) != root) {
             write_cr3(root);
         }
+        msr_write(MSR_FS_BASE, next->utcb_address);
     }
     tss_set_kernel_stack(stack_top(next));
     cpu_local_set_kernel_stack(stack_top(next));

@@ -60,7 +60,11 @@ struct utcb {
     uint64_t memory_window;     /* ITEM_MEMORY(base page, order, 0, 0): a region of this task */
     uint64_t capability_window; /* ITEM_CAPABILITY(first slot, order, 0, 0): slots of this task */
     uint64_t user[6];           /* the runtime's own use (e.g. its thread-local pointer) */
+    uint64_t self;              /* the UTCB's own address, written by the kernel */
 };
+
+/* Each user thread runs with its %fs base at its UTCB, so user code finds it without a system call. */
+#define UTCB_SELF_OFFSET (MESSAGE_REGISTERS * 8 + 2 * 8 + 6 * 8)
 
 /* --- typed items: two message registers each, after the untyped words --------------------- */
 

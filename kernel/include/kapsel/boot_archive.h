@@ -23,6 +23,7 @@ struct boot_archive_cursor {
     const uint8_t *archive;
     size_t size;
     size_t offset;
+    bool finished; /* the trailer was read: every later call returns ERROR_NOT_FOUND */
 };
 
 /* True if data starts with the newc magic (says nothing about validity). */

@@ -6,6 +6,7 @@
 
 #define MSR_APIC_BASE 0x1b
 #define MSR_EFER 0xc0000080
+#define MSR_FS_BASE 0xc0000100
 #define EFER_NXE (1u << 11)
 
 static inline void port_write8(uint16_t port, uint8_t value)
