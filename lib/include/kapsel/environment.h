@@ -1,0 +1,55 @@
+/*
+ * How the root task starts a Micro-App, and what the app's runtime finds:
+ * a convention between the root task and lib/runtime, not kernel ABI.
+ *
+ * At entry: %rdi = APP_ENVIRONMENT_ADDRESS, %rsp = APP_STACK_TOP (16-byte aligned),
+ * the UTCB at APP_UTCB_ADDRESS. Stack and heap are demand-paged by the pager
+ * (the root task): any touch inside [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
+ * or inside the heap gets a fresh zeroed page; any other fault stops the app.
+ */
+#ifndef KAPSEL_ENVIRONMENT_H
+#define KAPSEL_ENVIRONMENT_H
+
+#include <stdint.h>
+
+#define APP_ENVIRONMENT_ADDRESS 0x00003fffffe00000ull /* struct app_environment, read-only */
+#define APP_UTCB_ADDRESS 0x00007fff00000000ull
+#define APP_STACK_TOP 0x00007ffe00000000ull
+#define APP_STACK_SIZE 0x100000ull /* 1 MiB, demand-paged */
+#define APP_HEAP_BASE 0x0000100000000000ull
+
+/* Capability slots every Micro-App has: authority over itself, and its pager. */
+enum app_capability {
+    APP_TASK = 1,        /* its own task */
+    APP_THREAD = 2,      /* its main thread */
+    APP_PAGER = 3,       /* the root task's gate for its page faults and exit (labelled for this app) */
+    APP_FIRST_NAMED = 8, /* the manifest's named capabilities follow, in manifest order */
+};
+
+#define APP_ENVIRONMENT_MAGIC 0x4b617073456e7631ull /* "KapsEnv1" */
+#define APP_MAX_NAMED_CAPABILITIES 16
+#define APP_NAME_SIZE 32
+#define APP_CAPABILITY_NAME_SIZE 24
+
+struct app_named_capability {
+    char name[APP_CAPABILITY_NAME_SIZE];
+    uint64_t slot;
+};
+
+struct app_environment {
+    uint64_t magic;
+    char name[APP_NAME_SIZE];
+    uint64_t heap_base;
+    uint64_t heap_size; /* the manifest's memory limit */
+    uint64_t capability_slots; /* size of the app's capability table */
+    uint64_t named_count;
+    struct app_named_capability named[APP_MAX_NAMED_CAPABILITIES];
+    char arguments[256]; /* the manifest's "arguments" line */
+};
+
+/* Protocols the root task serves. */
+#define LABEL_LOG_WRITE 0x10ull /* to a "log" capability: [0] byte count (<= 496), [1..] bytes */
+#define LABEL_APP_EXIT 0x11ull  /* to APP_PAGER: [0] exit status; the app is then deleted */
+#define LOG_MAX_BYTES 496
+
+#endif
