@@ -23,7 +23,9 @@ enum error object_allocate(struct factory *factory, enum object_type type, size_
         }
         return ERROR_OUT_OF_MEMORY;
     }
+    static uint32_t next_id = 1;
     allocated->type = type;
+    allocated->id = next_id++;
     allocated->charged_to = factory;
     allocated->charged_bytes = charge;
     *object = allocated;

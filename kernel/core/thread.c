@@ -84,7 +84,8 @@ void thread_kill(struct thread *thread, const char *reason)
         return;
     }
     if (reason) {
-        kprintf("kernel: thread %p stopped: %s\n", (void *)thread, reason);
+        kprintf("kernel: thread %u of task %u stopped: %s\n", thread->object.id,
+                thread->task ? thread->task->object.id : 0, reason);
     }
     ipc_thread_dies(thread);
     scheduler_remove(thread);
