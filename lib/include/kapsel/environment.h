@@ -2,10 +2,10 @@
  * How the root task starts a Micro-App, and what the app's runtime finds:
  * a convention between the root task and lib/runtime, not kernel ABI.
  *
- * At entry: %rdi = APP_ENVIRONMENT_ADDRESS, %rsp = APP_STACK_TOP (16-byte aligned),
- * the UTCB at APP_UTCB_ADDRESS. Stack and heap are demand-paged by the pager
- * (the root task): any touch inside [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
- * or inside the heap gets a fresh zeroed page; any other fault stops the app.
+ * At entry: %rsp = APP_STACK_TOP (16-byte aligned), the environment page at
+ * APP_ENVIRONMENT_ADDRESS and the UTCB at APP_UTCB_ADDRESS (no register carries anything). Stack and heap are
+ * demand-paged by the pager (the root task): any touch inside [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP) or inside
+ * the heap gets a fresh zeroed page; any other fault stops the app.
  */
 #ifndef KAPSEL_ENVIRONMENT_H
 #define KAPSEL_ENVIRONMENT_H
@@ -40,7 +40,7 @@ struct app_environment {
     uint64_t magic;
     char name[APP_NAME_SIZE];
     uint64_t heap_base;
-    uint64_t heap_size; /* the manifest's memory limit */
+    uint64_t heap_size;        /* the manifest's memory limit */
     uint64_t capability_slots; /* size of the app's capability table */
     uint64_t named_count;
     struct app_named_capability named[APP_MAX_NAMED_CAPABILITIES];

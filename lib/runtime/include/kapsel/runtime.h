@@ -1,0 +1,61 @@
+/*
+ * The user-level runtime every Micro-App (and the root task) is linked with:
+ * start-up, exit, named capabilities, and the system calls newlib needs
+ * (newlib_glue.c). Build a program with microapp() from
+ * build/bazel/microapp.bzl; its entry attribute picks one of two start paths:
+ *
+ * Micro-App ("_start", the default). The root task starts the app's thread
+ * at _start; the runtime reads its struct app_environment at
+ * APP_ENVIRONMENT_ADDRESS (kapsel/environment.h; %rdi is not used, since
+ * THREAD_EX_REGS sets only rip and rsp). It checks the magic, takes the heap
+ * window from the environment, and calls main(argc, argv) with argv[0] = the
+ * app's name followed by the "arguments" line split at spaces (no quoting),
+ * then exit() with main's result.
+ * stdout and stderr go as LABEL_LOG_WRITE calls to the capability named "log",
+ * one per LOG_MAX_BYTES at most; the service's reply ends each (a reply label
+ * other than 0 is an enum error, and write() stops there). Without a "log"
+ * capability, output is silently dropped. exit() ends with a LABEL_APP_EXIT
+ * call to APP_PAGER, after which the root task deletes the app.
+ *
+ * Root task ("_root_start"). The kernel enters _root_start with
+ * %rdi = ROOT_BOOT_INFO_ADDRESS (kapsel/abi.h). The runtime checks the magic
+ * and calls root_main(boot_info); stdout and stderr go to ROOT_CONSOLE; the
+ * heap is the window below, backed page by page from ROOT_MEMORY since nothing
+ * pages for the root task. The root task cannot end: exit() or a return from
+ * root_main prints the status on the console and blocks the thread for good.
+ *
+ * Both: gettimeofday() gives the time since boot (not wall-clock time), from
+ * the capability named "scheduler" (ROOT_SCHEDULER in the root task), and fails
+ * with ENOSYS without one. Reading stdin gives end-of-file; there are no files.
+ * newlib takes the standard streams from the heap on first use, so a program
+ * that prints needs a heap: with none at all (a memory limit of 0) the first
+ * printf faults inside newlib. A few KiB are enough (stdout's line buffer
+ * takes 1 KiB of them).
+ */
+#ifndef KAPSEL_RUNTIME_H
+#define KAPSEL_RUNTIME_H
+
+#include <kapsel/abi.h>
+#include <kapsel/environment.h>
+#include <stdint.h>
+
+/* The root task's heap window: clear of its image (low addresses), boot info, modules, stack and UTCB. */
+#define ROOT_HEAP_BASE 0x0000200000000000ull
+#define ROOT_HEAP_SIZE 0x0000010000000000ull /* 1 TiB of address space; physical memory runs out first */
+
+/* The exit status a Micro-App reports when its environment is unusable (wrong magic, a wrapping heap). */
+#define RUNTIME_EXIT_BAD_ENVIRONMENT 127
+
+/* The Micro-App start path, called by _start. */
+_Noreturn void runtime_start(void);
+
+/* The root task's start path, called by _root_start. */
+_Noreturn void root_runtime_start(const struct root_boot_info *boot_info);
+
+/* Written by the root task (roottask/): its main, called once the runtime is ready; returning stops it. */
+int root_main(const struct root_boot_info *boot_info);
+
+/* The slot of the capability the app's manifest named name, or 0 if none (always 0 in the root task). */
+uint64_t capability_named(const char *name);
+
+#endif
