@@ -18,7 +18,8 @@ import qemu_runner  # noqa: E402  (sibling module)
 
 
 class Scenario:
-    def __init__(self, name, check, machine="q35", append="ktest", initrd="archive", timeout=120, extra=()):
+    def __init__(self, name, check, machine="q35", append="ktest", initrd="archive", timeout=120, extra=(),
+                 until=None):
         self.name = name
         self.check = check  # check(verdict, log_text) -> error message or None
         self.machine = machine
@@ -26,6 +27,7 @@ class Scenario:
         self.initrd = initrd
         self.timeout = timeout
         self.extra = extra
+        self.until = until
 
 
 def self_tests_pass(verdict, log):
@@ -72,8 +74,21 @@ def bad_boot_inputs(directory, good_archive):
     return {"truncated": truncated, "broken_elf": broken_elf}
 
 
-def scenarios(inputs):
+def scenarios(inputs, system_archive, smoke_archive):
+    finished = "^roottask: all Micro-Apps finished"
     return [
+        Scenario("user_tests_and_misbehaving_microapps_q35",
+                 expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
+                                "privileged: stopped", "hello: exited with status 0"),
+                 initrd=system_archive, append="", until=finished, timeout=300),
+        Scenario("user_tests_microvm", expect_outcome("passed", " passed, 0 failed"), machine="microvm",
+                 initrd=system_archive, append="", until=finished, timeout=300),
+        Scenario("roottask_reports_every_way_an_app_ends",
+                 expect_outcome("passed", "exits: exited with status 7", "null_read: stopped: page fault at 0x0",
+                                "write_environment: stopped", "heap_beyond: stopped", "stack_overflow: stopped",
+                                "execute_stack: stopped", "invalid_opcode: stopped: exception 6",
+                                "missing: not started", "no_quota: not started", "hello: exited with status 0"),
+                 initrd=smoke_archive, append="", until=finished, timeout=300),
         Scenario("self_tests_q35", self_tests_pass),
         Scenario("self_tests_microvm", self_tests_pass, machine="microvm"),
         Scenario("self_tests_q35_5g_memory_above_4g", self_tests_pass, extra=("-m", "5G")),
@@ -97,7 +112,7 @@ def run_scenario(scenario, kernel, archive, log_dir):
     initrd = archive if scenario.initrd == "archive" else scenario.initrd
     log_path = os.path.join(log_dir, scenario.name + ".log")
     verdict = qemu_runner.run_qemu(scenario.machine, kernel, initrd, scenario.append, log_path, scenario.timeout,
-                                   extra=scenario.extra)
+                                   until=scenario.until, extra=scenario.extra)
     with open(log_path, encoding="utf-8", errors="replace") as handle:
         log = handle.read()
     return verdict, scenario.check(verdict, log)
@@ -106,7 +121,9 @@ def run_scenario(scenario, kernel, archive, log_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kernel", required=True)
-    parser.add_argument("--archive", required=True, help="the test boot archive (cpio newc)")
+    parser.add_argument("--archive", required=True, help="the kernel self-test boot archive (cpio newc)")
+    parser.add_argument("--system-archive", required=True, help="root task, test Micro-Apps and their manifest")
+    parser.add_argument("--smoke-archive", required=True, help="the root task's smoke test (every way an app ends)")
     parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
@@ -114,7 +131,7 @@ def main():
 
     passed = failed = 0
     with tempfile.TemporaryDirectory() as scratch:
-        all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive))
+        all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive)
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
                        for s in all_scenarios]

@@ -22,7 +22,8 @@ import time
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILE_DIR = os.path.join(PROJECT_ROOT, "deploy", "qemu")
 
-SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed")
+# Test summaries, from the kernel ("N passed, N failed") or a Micro-App through the log ("[app] N passed...").
+SUMMARY = re.compile(r"^(?:\[[\w.-]+\] )?(\d+) passed, (\d+) failed")
 FATAL = re.compile(r"^(KERNEL PANIC|BOOT ERROR): (.*)")
 
 
@@ -57,22 +58,35 @@ def qemu_command(machine, kernel, initrd, append, extra):
     return command + list(extra)
 
 
-def _judge_line(line, until):
-    """Verdict for one console line, or None if the run goes on."""
-    if until and re.search(until, line):
-        return Verdict("passed", "saw " + repr(until))
-    fatal = FATAL.match(line)
-    if fatal:
-        return Verdict("failed", "%s: %s" % (fatal.group(1).lower(), fatal.group(2)))
-    summary = SUMMARY.match(line)
-    if summary and not until:
-        passed, failed = int(summary.group(1)), int(summary.group(2))
-        if failed:
-            return Verdict("failed", "%d kernel self tests failed" % failed, passed, failed)
-        if passed == 0:
-            return Verdict("failed", "the kernel ran no self tests")
-        return Verdict("passed", "%d kernel self tests passed" % passed, passed, failed)
-    return None
+class _Judge:
+    """Reads console lines until one decides the run."""
+
+    def __init__(self, until):
+        self.until = until
+        self.passed = 0
+        self.failed = 0
+
+    def line(self, line):
+        """The verdict this line decides, or None if the run goes on."""
+        fatal = FATAL.match(line)
+        if fatal:
+            return Verdict("failed", "%s: %s" % (fatal.group(1).lower(), fatal.group(2)))
+        summary = SUMMARY.match(line)
+        if summary:
+            self.passed += int(summary.group(1))
+            self.failed += int(summary.group(2))
+            if not self.until:
+                return self._result()
+        if self.until and re.search(self.until, line):
+            return self._result("saw " + repr(self.until))
+        return None
+
+    def _result(self, reason=None):
+        if self.failed:
+            return Verdict("failed", "%d tests failed" % self.failed, self.passed, self.failed)
+        if not self.until and self.passed == 0:
+            return Verdict("failed", "the system ran no tests")
+        return Verdict("passed", reason or "%d tests passed" % self.passed, self.passed, self.failed)
 
 
 def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, echo=False, extra=(),
@@ -86,6 +100,7 @@ def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, ech
     started = time.monotonic()
     deadline = started + timeout
     verdict = None
+    judge = _Judge(until)
     with open(log_path, "w", encoding="utf-8", errors="replace") as log:
         log.write("# " + " ".join(command) + "\n")
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -113,7 +128,7 @@ def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, ech
                 if echo:
                     print(line, flush=True)
                 if verdict is None:
-                    verdict = _judge_line(line, until)
+                    verdict = judge.line(line)
                     if verdict is not None:
                         stop_at = min(deadline, time.monotonic() + (linger if verdict.outcome == "failed" else 0))
             log.flush()

@@ -1,5 +1,6 @@
 #include <kapsel/kmem.h>
 #include <kapsel/memory.h>
+#include <kapsel/panic.h>
 #include <string.h>
 
 #define SMALLEST_CLASS_SHIFT 5 /* 32 bytes */
@@ -8,7 +9,10 @@
 
 struct free_chunk {
     struct free_chunk *next;
+    uint64_t poison; /* FREE_POISON while on a free list: catches double frees */
 };
+
+#define FREE_POISON 0x6b6d656d66726565ull
 
 /* Free chunks per size class; slab frames are never returned (their chunks are reused). */
 static struct free_chunk *free_lists[CLASS_COUNT];
@@ -58,6 +62,7 @@ static bool refill(unsigned class_index)
     size_t chunk = (size_t)1 << (class_index + SMALLEST_CLASS_SHIFT);
     for (size_t offset = 0; offset + chunk <= FRAME_SIZE; offset += chunk) {
         struct free_chunk *free_chunk = (struct free_chunk *)(frame + offset);
+        free_chunk->poison = FREE_POISON;
         free_chunk->next = free_lists[class_index];
         free_lists[class_index] = free_chunk;
     }
@@ -96,6 +101,10 @@ void kmem_free(void *memory, size_t size)
         return;
     }
     struct free_chunk *chunk = memory;
+    if (chunk->poison == FREE_POISON) {
+        panic("kmem: double free of %p (%zu bytes) from %p", memory, size, __builtin_return_address(0));
+    }
+    chunk->poison = FREE_POISON;
     chunk->next = free_lists[shift - SMALLEST_CLASS_SHIFT];
     free_lists[shift - SMALLEST_CLASS_SHIFT] = chunk;
 }

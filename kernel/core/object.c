@@ -59,7 +59,8 @@ void object_destroy(struct object *object)
     capability_revoke_all(object);
     struct factory *charged_to = object->charged_to;
     size_t charged_bytes = object->charged_bytes;
-    switch (object->type) {
+    enum object_type type = object->type; /* a thread's teardown may already free its memory */
+    switch (type) {
     case OBJECT_TASK:
         task_teardown((struct task *)object);
         break;
@@ -77,11 +78,11 @@ void object_destroy(struct object *object)
         factory_teardown((struct factory *)object);
         return;
     default:
-        panic("destroying an object of type %d", object->type);
+        panic("destroying an object of type %d", type);
     }
-    if (object->type != OBJECT_THREAD) {
-        /* Threads free themselves once they are off their kernel stack (see thread_teardown). */
-        kmem_free(object, object_size(object->type));
+    if (type != OBJECT_THREAD) {
+        /* Threads free themselves once no CPU runs on their stack (scheduler_bury). */
+        kmem_free(object, object_size(type));
     }
     if (charged_to) {
         factory_refund(charged_to, charged_bytes);

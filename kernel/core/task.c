@@ -55,7 +55,7 @@ void task_teardown(struct task *task)
     struct list_node *node, *next;
     list_for_each_safe(node, next, &task->threads)
     {
-        thread_kill(container_of(node, struct thread, task_link), "its task was deleted");
+        thread_kill(container_of(node, struct thread, task_link), NULL);
     }
     for (uint64_t i = 1; i < task->slot_count; i++) {
         capability_revoke(&task->slots[i], true);

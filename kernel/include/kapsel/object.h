@@ -18,7 +18,7 @@ struct task;
 
 struct object {
     enum object_type type;
-    uint32_t id; /* sequence number, for messages people read */
+    uint32_t id;    /* sequence number, for messages people read */
     bool permanent; /* boot-time singletons (scheduler, memory, console) are never destroyed */
     bool dying;     /* destruction in progress: no new capabilities, no second destroy */
     struct mapping_tree capabilities;

@@ -68,7 +68,7 @@ enum error thread_create(struct factory *factory, struct thread **thread);
 
 enum error thread_invoke(struct capability *capability, uint64_t tag, uint64_t *message, unsigned *reply_words);
 
-/* Stops the thread for good (a fault nobody handles): leaves IPC, scheduling and its task. */
+/* Stops the thread for good: leaves IPC, scheduling and its task; a reason (a fault) is printed. */
 void thread_kill(struct thread *thread, const char *reason);
 
 /* Called by object_destroy. */

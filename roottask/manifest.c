@@ -1,0 +1,672 @@
+#include "manifest.h"
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* A run of bytes inside the manifest text; never NUL-terminated. */
+struct token {
+    const char *start;
+    size_t length;
+};
+
+/* The unread rest of one line (comment already cut off). */
+struct cursor {
+    const char *position;
+    const char *end;
+};
+
+enum key {
+    KEY_MICROAPP,
+    KEY_IMAGE,
+    KEY_PRIORITY,
+    KEY_QUOTA,
+    KEY_MEMORY,
+    KEY_CAPABILITY,
+    KEY_ARGUMENTS,
+    KEY_COUNT,
+};
+
+static const char *const key_names[KEY_COUNT] = {
+    [KEY_MICROAPP] = "microapp", [KEY_IMAGE] = "image",           [KEY_PRIORITY] = "priority",   [KEY_QUOTA] = "quota",
+    [KEY_MEMORY] = "memory",     [KEY_CAPABILITY] = "capability", [KEY_ARGUMENTS] = "arguments",
+};
+
+struct parser {
+    struct manifest *manifest;
+    struct manifest_error *error;
+    unsigned line;
+    struct manifest_app *app;      /* the Micro-App being read; NULL before the first "microapp" line */
+    unsigned key_lines[KEY_COUNT]; /* where the current app's once-only keys were given; 0: not yet */
+};
+
+/* --- error messages: a tiny formatter, so that this file needs nothing beyond <string.h> ------- */
+
+struct text_buffer {
+    char *bytes;
+    size_t size;
+    size_t length;
+};
+
+static void append_char(struct text_buffer *buffer, char c)
+{
+    if (buffer->length + 1 < buffer->size) {
+        buffer->bytes[buffer->length++] = c;
+        buffer->bytes[buffer->length] = '\0';
+    }
+}
+
+static void append_string(struct text_buffer *buffer, const char *string)
+{
+    while (*string) {
+        append_char(buffer, *string++);
+    }
+}
+
+static void append_decimal(struct text_buffer *buffer, uint64_t value)
+{
+    char digits[20];
+    size_t count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    while (count) {
+        append_char(buffer, digits[--count]);
+    }
+}
+
+/* Sizes the way the manifest writes them: "256K", "16M", or plain bytes. */
+static void append_size(struct text_buffer *buffer, uint64_t bytes)
+{
+    static const struct {
+        uint64_t unit;
+        char suffix;
+    } units[] = {{MANIFEST_GIB, 'G'}, {MANIFEST_MIB, 'M'}, {MANIFEST_KIB, 'K'}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (bytes != 0 && bytes % units[i].unit == 0) {
+            append_decimal(buffer, bytes / units[i].unit);
+            append_char(buffer, units[i].suffix);
+            return;
+        }
+    }
+    append_decimal(buffer, bytes);
+}
+
+/* A token from the input, quoted; shortened, and with unprintable bytes shown as '?', so any input is safe. */
+static void append_token(struct text_buffer *buffer, const struct token *token)
+{
+    enum { SHOWN = 40 };
+    append_char(buffer, '\'');
+    for (size_t i = 0; i < token->length && i < SHOWN; i++) {
+        unsigned char c = (unsigned char)token->start[i];
+        append_char(buffer, c >= 0x20 && c < 0x7f ? (char)c : '?');
+    }
+    if (token->length > SHOWN) {
+        append_string(buffer, "...");
+    }
+    append_char(buffer, '\'');
+}
+
+/*
+ * Records the error for line (0: the whole manifest). Conversions: %s C
+ * string, %u unsigned, %x unsigned as two hex digits, %U uint64_t, %Z
+ * uint64_t size, %T const struct token *.
+ */
+static enum error fail_at(struct parser *parser, unsigned line, const char *format, ...)
+{
+    struct manifest_error *error = parser->error;
+    struct text_buffer buffer = {error->message, sizeof(error->message), 0};
+    error->line = line;
+    error->message[0] = '\0';
+    append_string(&buffer, "manifest");
+    if (line) {
+        append_string(&buffer, " line ");
+        append_decimal(&buffer, line);
+    }
+    append_string(&buffer, ": ");
+    va_list arguments;
+    va_start(arguments, format);
+    for (const char *f = format; *f; f++) {
+        if (*f != '%' || !f[1]) {
+            append_char(&buffer, *f);
+            continue;
+        }
+        switch (*++f) {
+        case 's':
+            append_string(&buffer, va_arg(arguments, const char *));
+            break;
+        case 'u':
+            append_decimal(&buffer, va_arg(arguments, unsigned));
+            break;
+        case 'x': {
+            unsigned value = va_arg(arguments, unsigned);
+            append_char(&buffer, "0123456789abcdef"[(value >> 4) & 0xf]);
+            append_char(&buffer, "0123456789abcdef"[value & 0xf]);
+            break;
+        }
+        case 'U':
+            append_decimal(&buffer, va_arg(arguments, uint64_t));
+            break;
+        case 'Z':
+            append_size(&buffer, va_arg(arguments, uint64_t));
+            break;
+        case 'T':
+            append_token(&buffer, va_arg(arguments, const struct token *));
+            break;
+        default:
+            append_char(&buffer, *f);
+            break;
+        }
+    }
+    va_end(arguments);
+    return ERROR_MALFORMED;
+}
+
+#define fail(parser, ...) fail_at((parser), (parser)->line, __VA_ARGS__)
+
+/* --- tokens --------------------------------------------------------------------------------- */
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static void skip_blanks(struct cursor *cursor)
+{
+    while (cursor->position < cursor->end && is_blank(*cursor->position)) {
+        cursor->position++;
+    }
+}
+
+/* The next blank-separated token; false at the end of the line. */
+static bool next_token(struct cursor *cursor, struct token *token)
+{
+    skip_blanks(cursor);
+    if (cursor->position == cursor->end) {
+        return false;
+    }
+    token->start = cursor->position;
+    while (cursor->position < cursor->end && !is_blank(*cursor->position)) {
+        cursor->position++;
+    }
+    token->length = (size_t)(cursor->position - token->start);
+    return true;
+}
+
+static bool token_equals(const struct token *token, const char *word)
+{
+    size_t length = strlen(word);
+    return token->length == length && memcmp(token->start, word, length) == 0;
+}
+
+static bool token_starts_with(const struct token *token, const char *prefix)
+{
+    size_t length = strlen(prefix);
+    return token->length >= length && memcmp(token->start, prefix, length) == 0;
+}
+
+/* Copies a token that was checked to fit (length < size). */
+static void copy_token(char *destination, size_t size, const struct token *token)
+{
+    size_t length = token->length < size ? token->length : size - 1;
+    memcpy(destination, token->start, length);
+    destination[length] = '\0';
+}
+
+static bool valid_app_name(const struct token *name)
+{
+    if (name->length == 0 || name->length >= MANIFEST_NAME_SIZE || !is_letter(name->start[0])) {
+        return false;
+    }
+    for (size_t i = 1; i < name->length; i++) {
+        char c = name->start[i];
+        if (!is_letter(c) && !is_digit(c) && c != '_' && c != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool valid_image_name(const struct token *name)
+{
+    if (name->length == 0 || name->length >= MANIFEST_IMAGE_SIZE) {
+        return false;
+    }
+    for (size_t i = 0; i < name->length; i++) {
+        char c = name->start[i];
+        if (!is_letter(c) && !is_digit(c) && c != '_' && c != '-' && c != '.' && c != '/') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The one value of a "key value" statement; anything after it is an error. */
+static enum error single_value(struct parser *parser, struct cursor *cursor, const char *key, struct token *value)
+{
+    if (!next_token(cursor, value)) {
+        return fail(parser, "'%s' needs a value", key);
+    }
+    struct token extra;
+    if (next_token(cursor, &extra)) {
+        return fail(parser, "unexpected %T after the value of '%s'", &extra, key);
+    }
+    return ERROR_NONE;
+}
+
+/* --- numbers -------------------------------------------------------------------------------- */
+
+/* A decimal number with an optional K/M/G suffix (if allow_suffix), checked for overflow. */
+static enum error parse_number(struct parser *parser, const char *what, const struct token *token, bool allow_suffix,
+                               uint64_t *value)
+{
+    size_t digits = 0;
+    uint64_t result = 0;
+    while (digits < token->length && is_digit(token->start[digits])) {
+        unsigned digit = (unsigned)(token->start[digits] - '0');
+        if (result > (UINT64_MAX - digit) / 10) {
+            return fail(parser, "%s %T is too large", what, token);
+        }
+        result = result * 10 + digit;
+        digits++;
+    }
+    if (digits == 0) {
+        return fail(parser, "%s %T is not a number", what, token);
+    }
+    size_t rest = token->length - digits;
+    if (rest == 0) {
+        *value = result;
+        return ERROR_NONE;
+    }
+    char suffix = token->start[digits];
+    uint64_t unit = suffix == 'K' ? MANIFEST_KIB : suffix == 'M' ? MANIFEST_MIB : suffix == 'G' ? MANIFEST_GIB : 0;
+    if (!allow_suffix) {
+        return fail(parser, "%s %T is not a number", what, token);
+    }
+    if (rest != 1 || unit == 0) {
+        return fail(parser, "%s %T has an unknown suffix (use K, M or G)", what, token);
+    }
+    if (result > UINT64_MAX / unit) {
+        return fail(parser, "%s %T is too large", what, token);
+    }
+    *value = result * unit;
+    return ERROR_NONE;
+}
+
+static enum error parse_size_in_range(struct parser *parser, const char *what, const struct token *token,
+                                      uint64_t minimum, uint64_t maximum, uint64_t *value)
+{
+    enum error error = parse_number(parser, what, token, true, value);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (*value < minimum || *value > maximum) {
+        return fail(parser, "%s %T is out of range (%Z..%Z)", what, token, minimum, maximum);
+    }
+    return ERROR_NONE;
+}
+
+/* --- statements ----------------------------------------------------------------------------- */
+
+/* Checks a finished Micro-App block: what can only be judged once all its lines are read. */
+static enum error finish_app(struct parser *parser)
+{
+    struct manifest_app *app = parser->app;
+    if (!app) {
+        return ERROR_NONE;
+    }
+    if (app->image[0] == '\0') {
+        return fail_at(parser, app->line, "microapp '%s' has no 'image' line", app->name);
+    }
+    uint64_t factories = 0;
+    for (size_t i = 0; i < app->capability_count; i++) {
+        if (app->capabilities[i].type == MANIFEST_CAPABILITY_FACTORY) {
+            factories += app->capabilities[i].quota; /* each <= 4G, at most 16: cannot overflow */
+        }
+    }
+    if (factories > app->quota || app->quota - factories < MANIFEST_MIN_OWN_QUOTA) {
+        return fail_at(parser, app->line,
+                       "microapp '%s': its factories' quotas (%Z) leave less than %Z of its quota (%Z) for itself",
+                       app->name, factories, (uint64_t)MANIFEST_MIN_OWN_QUOTA, app->quota);
+    }
+    return ERROR_NONE;
+}
+
+static enum error parse_microapp(struct parser *parser, struct cursor *cursor)
+{
+    enum error error = finish_app(parser);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    struct token name;
+    error = single_value(parser, cursor, "microapp", &name);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (!valid_app_name(&name)) {
+        return fail(parser,
+                    "microapp name %T is invalid (a letter, then letters, digits, '_' or '-'; at most %u bytes)", &name,
+                    (unsigned)MANIFEST_NAME_SIZE - 1);
+    }
+    struct manifest *manifest = parser->manifest;
+    for (size_t i = 0; i < manifest->app_count; i++) {
+        if (token_equals(&name, manifest->apps[i].name)) {
+            return fail(parser, "microapp %T is declared twice (first on line %u)", &name, manifest->apps[i].line);
+        }
+    }
+    if (manifest->app_count == MANIFEST_MAX_APPS) {
+        return fail(parser, "too many microapps (at most %u)", (unsigned)MANIFEST_MAX_APPS);
+    }
+    struct manifest_app *app = &manifest->apps[manifest->app_count++];
+    memset(app, 0, sizeof(*app));
+    copy_token(app->name, sizeof(app->name), &name);
+    app->priority = MANIFEST_DEFAULT_PRIORITY;
+    app->quota = MANIFEST_DEFAULT_QUOTA;
+    app->memory = MANIFEST_DEFAULT_MEMORY;
+    app->line = parser->line;
+    parser->app = app;
+    memset(parser->key_lines, 0, sizeof(parser->key_lines));
+    return ERROR_NONE;
+}
+
+static enum error parse_image(struct parser *parser, struct cursor *cursor)
+{
+    struct token name;
+    enum error error = single_value(parser, cursor, "image", &name);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (!valid_image_name(&name)) {
+        return fail(parser, "image name %T is invalid (letters, digits, '_', '-', '.', '/'; at most %u bytes)", &name,
+                    (unsigned)MANIFEST_IMAGE_SIZE - 1);
+    }
+    copy_token(parser->app->image, sizeof(parser->app->image), &name);
+    return ERROR_NONE;
+}
+
+static enum error parse_priority(struct parser *parser, struct cursor *cursor)
+{
+    struct token token;
+    uint64_t value;
+    enum error error = single_value(parser, cursor, "priority", &token);
+    if (error == ERROR_NONE) {
+        error = parse_number(parser, "priority", &token, false, &value);
+    }
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (value < MANIFEST_MIN_PRIORITY || value > MANIFEST_MAX_PRIORITY) {
+        return fail(parser, "priority %T is out of range (%u..%u)", &token, (unsigned)MANIFEST_MIN_PRIORITY,
+                    (unsigned)MANIFEST_MAX_PRIORITY);
+    }
+    parser->app->priority = (uint8_t)value;
+    return ERROR_NONE;
+}
+
+static enum error parse_quota(struct parser *parser, struct cursor *cursor)
+{
+    struct token token;
+    enum error error = single_value(parser, cursor, "quota", &token);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    return parse_size_in_range(parser, "quota", &token, MANIFEST_MIN_QUOTA, MANIFEST_MAX_QUOTA, &parser->app->quota);
+}
+
+static enum error parse_memory(struct parser *parser, struct cursor *cursor)
+{
+    struct token token;
+    enum error error = single_value(parser, cursor, "memory", &token);
+    if (error == ERROR_NONE) {
+        error = parse_size_in_range(parser, "memory", &token, 0, MANIFEST_MAX_MEMORY, &parser->app->memory);
+    }
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (parser->app->memory % MANIFEST_PAGE_SIZE != 0) {
+        return fail(parser, "memory %T is not a multiple of 4K", &token);
+    }
+    return ERROR_NONE;
+}
+
+/* The options after a capability source: only "quota=<size>", and only for a factory (where it is required). */
+static enum error parse_capability_options(struct parser *parser, struct cursor *cursor,
+                                           struct manifest_capability *capability)
+{
+    bool has_quota = false;
+    struct token option;
+    while (next_token(cursor, &option)) {
+        if (capability->type != MANIFEST_CAPABILITY_FACTORY) {
+            return fail(parser, "capability '%s' takes no options, found %T", capability->name, &option);
+        }
+        if (!token_starts_with(&option, "quota=")) {
+            return fail(parser, "unknown option %T for capability 'factory' (known: quota=<size>)", &option);
+        }
+        if (has_quota) {
+            return fail(parser, "option 'quota' is given twice for capability 'factory'");
+        }
+        struct token value = {option.start + 6, option.length - 6};
+        enum error error = parse_size_in_range(parser, "factory quota", &value, MANIFEST_MIN_FACTORY_QUOTA,
+                                               MANIFEST_MAX_QUOTA, &capability->quota);
+        if (error != ERROR_NONE) {
+            return error;
+        }
+        has_quota = true;
+    }
+    if (capability->type == MANIFEST_CAPABILITY_FACTORY && !has_quota) {
+        return fail(parser, "capability 'factory' needs quota=<size>");
+    }
+    return ERROR_NONE;
+}
+
+static enum error parse_capability_source(struct parser *parser, const struct token *source,
+                                          struct manifest_capability *capability)
+{
+    static const struct {
+        const char *name;
+        enum manifest_capability_type type;
+    } plain[] = {
+        {"log", MANIFEST_CAPABILITY_LOG},
+        {"factory", MANIFEST_CAPABILITY_FACTORY},
+        {"scheduler", MANIFEST_CAPABILITY_SCHEDULER},
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        if (token_equals(source, plain[i].name)) {
+            capability->type = plain[i].type;
+            copy_token(capability->name, sizeof(capability->name), source);
+            return ERROR_NONE;
+        }
+    }
+    if (!token_starts_with(source, "peer:")) {
+        return fail(parser, "unknown capability %T (known: log, factory, scheduler, peer:<app>)", source);
+    }
+    struct token peer = {source->start + 5, source->length - 5};
+    if (!valid_app_name(&peer)) {
+        return fail(parser, "peer name %T is not a valid microapp name", &peer);
+    }
+    if (source->length >= sizeof(capability->name)) {
+        return fail(parser, "capability name %T is longer than %u bytes", source,
+                    (unsigned)sizeof(capability->name) - 1);
+    }
+    capability->type = MANIFEST_CAPABILITY_PEER;
+    copy_token(capability->name, sizeof(capability->name), source); /* resolved once all apps are known */
+    return ERROR_NONE;
+}
+
+static enum error parse_capability(struct parser *parser, struct cursor *cursor)
+{
+    struct manifest_app *app = parser->app;
+    struct token source;
+    if (!next_token(cursor, &source)) {
+        return fail(parser, "'capability' needs a value");
+    }
+    if (app->capability_count == MANIFEST_MAX_CAPABILITIES) {
+        return fail(parser, "too many capabilities for microapp '%s' (at most %u)", app->name,
+                    (unsigned)MANIFEST_MAX_CAPABILITIES);
+    }
+    struct manifest_capability capability = {.line = parser->line};
+    enum error error = parse_capability_source(parser, &source, &capability);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    for (size_t i = 0; i < app->capability_count; i++) {
+        if (strcmp(app->capabilities[i].name, capability.name) == 0) {
+            return fail(parser, "capability '%s' is given twice for microapp '%s' (first on line %u)", capability.name,
+                        app->name, app->capabilities[i].line);
+        }
+    }
+    error = parse_capability_options(parser, cursor, &capability);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    app->capabilities[app->capability_count++] = capability;
+    return ERROR_NONE;
+}
+
+static enum error parse_arguments(struct parser *parser, struct cursor *cursor)
+{
+    skip_blanks(cursor);
+    const char *end = cursor->end;
+    while (end > cursor->position && is_blank(end[-1])) {
+        end--;
+    }
+    size_t length = (size_t)(end - cursor->position);
+    if (length == 0) {
+        return fail(parser, "'arguments' needs a value");
+    }
+    if (length >= MANIFEST_ARGUMENTS_SIZE) {
+        return fail(parser, "arguments are longer than %u bytes", (unsigned)MANIFEST_ARGUMENTS_SIZE - 1);
+    }
+    memcpy(parser->app->arguments, cursor->position, length);
+    parser->app->arguments[length] = '\0';
+    return ERROR_NONE;
+}
+
+typedef enum error (*statement_parser)(struct parser *parser, struct cursor *cursor);
+
+static const statement_parser statement_parsers[KEY_COUNT] = {
+    [KEY_MICROAPP] = parse_microapp,   [KEY_IMAGE] = parse_image,   [KEY_PRIORITY] = parse_priority,
+    [KEY_QUOTA] = parse_quota,         [KEY_MEMORY] = parse_memory, [KEY_CAPABILITY] = parse_capability,
+    [KEY_ARGUMENTS] = parse_arguments,
+};
+
+static enum error parse_statement(struct parser *parser, const struct token *key_token, struct cursor *cursor)
+{
+    enum key key = KEY_COUNT;
+    for (enum key k = 0; k < KEY_COUNT; k++) {
+        if (token_equals(key_token, key_names[k])) {
+            key = k;
+        }
+    }
+    if (key == KEY_COUNT) {
+        return fail(parser, "unknown key %T", key_token);
+    }
+    if (key != KEY_MICROAPP) {
+        if (!parser->app) {
+            return fail(parser, "'%s' before the first 'microapp' line", key_names[key]);
+        }
+        if (key != KEY_CAPABILITY && parser->key_lines[key]) {
+            return fail(parser, "'%s' is given twice for microapp '%s' (first on line %u)", key_names[key],
+                        parser->app->name, parser->key_lines[key]);
+        }
+        parser->key_lines[key] = parser->line;
+    }
+    return statement_parsers[key](parser, cursor);
+}
+
+static enum error parse_line(struct parser *parser, const char *line, size_t length)
+{
+    if (length > MANIFEST_MAX_LINE) {
+        return fail(parser, "line is longer than %u bytes", (unsigned)MANIFEST_MAX_LINE);
+    }
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            return fail(parser, "control byte 0x%x at column %u (only spaces and tabs are allowed)", (unsigned)c,
+                        (unsigned)i + 1);
+        }
+    }
+    const char *comment = memchr(line, '#', length);
+    struct cursor cursor = {line, comment ? comment : line + length};
+    struct token key;
+    if (!next_token(&cursor, &key)) {
+        return ERROR_NONE; /* blank or comment only */
+    }
+    return parse_statement(parser, &key, &cursor);
+}
+
+/* Resolves "peer:<app>" once every Micro-App is known (a peer may be declared later). */
+static enum error resolve_peers(struct parser *parser)
+{
+    struct manifest *manifest = parser->manifest;
+    for (size_t a = 0; a < manifest->app_count; a++) {
+        struct manifest_app *app = &manifest->apps[a];
+        for (size_t c = 0; c < app->capability_count; c++) {
+            struct manifest_capability *capability = &app->capabilities[c];
+            if (capability->type != MANIFEST_CAPABILITY_PEER) {
+                continue;
+            }
+            const char *peer_name = capability->name + 5;
+            const struct manifest_app *peer = manifest_find_app(manifest, peer_name);
+            if (!peer) {
+                return fail_at(parser, capability->line, "peer '%s' is not a microapp of this manifest", peer_name);
+            }
+            if (peer == app) {
+                return fail_at(parser, capability->line, "microapp '%s' cannot be its own peer", app->name);
+            }
+            capability->peer = (size_t)(peer - manifest->apps);
+        }
+    }
+    return ERROR_NONE;
+}
+
+enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error)
+{
+    memset(manifest, 0, sizeof(*manifest));
+    memset(error, 0, sizeof(*error));
+    struct parser parser = {.manifest = manifest, .error = error};
+    if (size > MANIFEST_MAX_SIZE) {
+        return fail_at(&parser, 0, "is larger than %Z", (uint64_t)MANIFEST_MAX_SIZE);
+    }
+    size_t position = 0;
+    while (position < size) {
+        parser.line++;
+        const char *start = text + position;
+        const char *newline = memchr(start, '\n', size - position);
+        size_t length = newline ? (size_t)(newline - start) : size - position;
+        position += length + (newline ? 1 : 0);
+        if (newline && length > 0 && start[length - 1] == '\r') {
+            length--; /* CR LF line ends */
+        }
+        if (parse_line(&parser, start, length) != ERROR_NONE) {
+            return ERROR_MALFORMED;
+        }
+    }
+    if (finish_app(&parser) != ERROR_NONE) {
+        return ERROR_MALFORMED;
+    }
+    if (manifest->app_count == 0) {
+        return fail_at(&parser, 0, "no 'microapp' entry");
+    }
+    return resolve_peers(&parser);
+}
+
+const struct manifest_app *manifest_find_app(const struct manifest *manifest, const char *name)
+{
+    for (size_t i = 0; i < manifest->app_count; i++) {
+        if (strcmp(manifest->apps[i].name, name) == 0) {
+            return &manifest->apps[i];
+        }
+    }
+    return NULL;
+}

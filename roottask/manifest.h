@@ -1,0 +1,152 @@
+/*
+ * The boot manifest: which Micro-Apps the root task starts, from which image,
+ * with which resources and capabilities. A small declarative text file,
+ * `manifest.txt` in the boot modules. Pure C (no system calls), so it is
+ * unit-tested on the host.
+ *
+ * Example:
+ *
+ *     # comment
+ *     microapp ktest_user
+ *         image ktest_user.elf
+ *         priority 10
+ *         quota 1M                      # kernel-object quota of its factory
+ *         memory 16M                    # heap limit, demand-paged by the root task
+ *         capability log                # named capabilities it receives, in order
+ *         capability factory quota=256K # a child factory, paid from the app's quota
+ *         capability scheduler
+ *         capability peer:other_app     # a gate to the main thread of another app
+ *         arguments --verbose
+ *
+ * Grammar (bytes; the file need not end with a newline):
+ *
+ *     manifest   = { line }
+ *     line       = [ blank ] [ statement ] [ blank ] [ comment ] ( LF | CR LF | end of file )
+ *     blank      = ( SP | TAB ) { SP | TAB }
+ *     comment    = "#" { any byte except LF }      -- '#' starts a comment wherever it appears
+ *     statement  = "microapp" blank app-name
+ *                | "image" blank image-name
+ *                | "priority" blank number          -- MANIFEST_MIN_PRIORITY..MANIFEST_MAX_PRIORITY
+ *                | "quota" blank size               -- MANIFEST_MIN_QUOTA..MANIFEST_MAX_QUOTA
+ *                | "memory" blank size              -- 0..MANIFEST_MAX_MEMORY, a multiple of 4K
+ *                | "capability" blank source { blank option }
+ *                | "arguments" blank text           -- the rest of the line, trailing blanks removed
+ *     app-name   = letter { letter | digit | "_" | "-" }          -- at most 31 bytes
+ *     image-name = name-byte { name-byte }, name-byte = letter | digit | "_" | "-" | "." | "/"
+ *                                                                 -- at most 63 bytes
+ *     number     = digit { digit }                                -- decimal
+ *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
+ *     source     = "log" | "factory" | "scheduler" | "peer:" app-name
+ *     option     = "quota=" size                                  -- factory only, and required there
+ *     text       = at most 255 bytes, no control bytes, no '#'
+ *
+ * Keywords, names and suffixes are case-sensitive. Indentation is free; every
+ * statement after a "microapp" line belongs to that Micro-App until the next
+ * "microapp" line. Lines are at most MANIFEST_MAX_LINE bytes (without the line
+ * end), the file at most MANIFEST_MAX_SIZE bytes. Control bytes (NUL, CR other
+ * than before LF, DEL, ...) are errors anywhere, comments included.
+ *
+ * Per Micro-App: "image" is required; "priority" (default 10), "quota"
+ * (default 1M), "memory" (default 1M) and "arguments" (default empty) are
+ * optional; each of these at most once. ("memory 0" means no heap at all; the
+ * runtime's stdio needs a few KiB of heap, so an app that prints needs some.) "capability" lines, at most
+ * APP_MAX_NAMED_CAPABILITIES, each source at most once, are handed over in
+ * manifest order from slot APP_FIRST_NAMED on and listed by name in the app's
+ * environment ("log", "factory", "scheduler", "peer:<app>").
+ *
+ * Capability sources:
+ *   log        a gate to the root task's log service, labelled for this app
+ *   factory    a new factory with quota=<size>, created from the app's OWN
+ *              factory: it is part of the app's quota, not extra. The app's
+ *              quota must exceed the sum of its factories' quotas by at least
+ *              MANIFEST_MIN_OWN_QUOTA (for its own task, thread, page tables).
+ *   scheduler  the root task's scheduler capability, without RIGHT_DELETE
+ *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
+ *              this manifest, declared before or after); <app> receives this
+ *              app's messages with the gate label = this app's index in the
+ *              manifest (from 0)
+ *
+ * Micro-Apps: at least one, at most MANIFEST_MAX_APPS, unique names.
+ * Every error stops the parse and is reported with its line number and reason,
+ * e.g. "manifest line 7: unknown key 'prioirty'"; nothing is silently ignored.
+ */
+#ifndef ROOTTASK_MANIFEST_H
+#define ROOTTASK_MANIFEST_H
+
+#include <kapsel/environment.h>
+#include <kapsel/error.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_MAX_APPS 16
+#define MANIFEST_MAX_CAPABILITIES APP_MAX_NAMED_CAPABILITIES
+#define MANIFEST_NAME_SIZE APP_NAME_SIZE /* app names: at most 31 bytes and a NUL */
+#define MANIFEST_IMAGE_SIZE 64           /* image names: at most 63 bytes and a NUL */
+#define MANIFEST_ARGUMENTS_SIZE 256      /* = sizeof(struct app_environment.arguments) */
+#define MANIFEST_MAX_LINE 512
+#define MANIFEST_MAX_SIZE (1024u * 1024u)
+
+#define MANIFEST_MIN_PRIORITY 1   /* 0 is the idle thread's */
+#define MANIFEST_MAX_PRIORITY 254 /* 255 stays above every Micro-App, for system services */
+#define MANIFEST_DEFAULT_PRIORITY 10
+
+#define MANIFEST_KIB 1024ull
+#define MANIFEST_MIB (1024ull * MANIFEST_KIB)
+#define MANIFEST_GIB (1024ull * MANIFEST_MIB)
+#define MANIFEST_MIN_OWN_QUOTA (128 * MANIFEST_KIB) /* task, thread, gates, page tables, mapping records */
+#define MANIFEST_MIN_QUOTA MANIFEST_MIN_OWN_QUOTA
+#define MANIFEST_MAX_QUOTA (4 * MANIFEST_GIB)
+#define MANIFEST_DEFAULT_QUOTA MANIFEST_MIB
+#define MANIFEST_MIN_FACTORY_QUOTA (4 * MANIFEST_KIB)
+#define MANIFEST_MAX_MEMORY (4 * MANIFEST_GIB)
+#define MANIFEST_DEFAULT_MEMORY MANIFEST_MIB
+#define MANIFEST_PAGE_SIZE 4096ull
+
+enum manifest_capability_type {
+    MANIFEST_CAPABILITY_LOG = 1,
+    MANIFEST_CAPABILITY_FACTORY,
+    MANIFEST_CAPABILITY_SCHEDULER,
+    MANIFEST_CAPABILITY_PEER,
+};
+
+struct manifest_capability {
+    enum manifest_capability_type type;
+    char name[APP_CAPABILITY_NAME_SIZE]; /* as the app's environment lists it, e.g. "peer:server" */
+    uint64_t quota;                      /* factory: bytes */
+    size_t peer;                         /* peer: index of the app in manifest.apps */
+    unsigned line;
+};
+
+struct manifest_app {
+    char name[MANIFEST_NAME_SIZE];
+    char image[MANIFEST_IMAGE_SIZE];
+    uint8_t priority;
+    uint64_t quota;  /* bytes of kernel objects its factory may hold */
+    uint64_t memory; /* heap limit in bytes */
+    size_t capability_count;
+    struct manifest_capability capabilities[MANIFEST_MAX_CAPABILITIES];
+    char arguments[MANIFEST_ARGUMENTS_SIZE];
+    unsigned line; /* of its "microapp" statement */
+};
+
+struct manifest {
+    size_t app_count;
+    struct manifest_app apps[MANIFEST_MAX_APPS];
+};
+
+struct manifest_error {
+    unsigned line;     /* 1-based; 0 when the problem is the manifest as a whole */
+    char message[192]; /* complete, e.g. "manifest line 7: unknown key 'prioirty'" */
+};
+
+/*
+ * Parses size bytes of text (any bytes; no NUL terminator needed). On the
+ * first problem returns ERROR_MALFORMED with *error filled in; *manifest is
+ * then unspecified.
+ */
+enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error);
+
+/* The app named name, or NULL. */
+const struct manifest_app *manifest_find_app(const struct manifest *manifest, const char *name);
+
+#endif

@@ -1,0 +1,284 @@
+#include "microapp.h"
+
+#include "boot_modules.h"
+#include "loader.h"
+#include "root_memory.h"
+
+#include <kapsel/elf.h>
+#include <kapsel/environment.h>
+#include <kapsel/syscall.h>
+#include <stdio.h>
+#include <string.h>
+
+/* User addresses end here (the kernel's USER_ADDRESS_LIMIT); images must lie below it. */
+#define MICROAPP_ADDRESS_LIMIT 0x00007ffffffff000ull
+
+_Static_assert(MICROAPP_SLOT_FIRST_NAMED + MANIFEST_MAX_CAPABILITIES <= MICROAPP_ROOT_SLOTS_PER_APP,
+               "an app's root slots hold all its named capabilities");
+_Static_assert(MICROAPP_ROOT_SLOTS_FIRST >= ROOT_FIRST_FREE_SLOT, "app slots start after the root's own");
+_Static_assert(MICROAPP_ROOT_SLOTS_FIRST + MANIFEST_MAX_APPS * MICROAPP_ROOT_SLOTS_PER_APP <= ROOT_CAPABILITY_SLOTS,
+               "every app's root slots fit the root task's table");
+_Static_assert(APP_FIRST_NAMED + MANIFEST_MAX_CAPABILITIES <= MICROAPP_CAPABILITY_SLOTS,
+               "the named capabilities fit the app's table");
+_Static_assert(sizeof(struct app_environment) <= ROOT_PAGE_SIZE, "the environment fits one page");
+_Static_assert(MANIFEST_ARGUMENTS_SIZE == sizeof(((struct app_environment *)0)->arguments),
+               "manifest arguments fit the environment");
+_Static_assert(MANIFEST_MAX_APPS <= GATE_LABEL_INDEX_MASK + 1, "gate labels can name every app");
+
+uint64_t microapp_root_slot(const struct microapp *app, unsigned offset)
+{
+    return MICROAPP_ROOT_SLOTS_FIRST + (uint64_t)app->index * MICROAPP_ROOT_SLOTS_PER_APP + offset;
+}
+
+/* Notes that the root slot at offset now holds an object microapp_finish must delete. */
+static enum error created(struct microapp *app, unsigned offset, enum error error)
+{
+    if (error == ERROR_NONE) {
+        app->root_slots_used |= 1u << offset;
+    }
+    return error;
+}
+
+/* On failure: says which step failed and why, and releases what the app got so far. */
+static enum error check_step(struct microapp *app, enum error error, const char *step, const char *reason)
+{
+    if (error != ERROR_NONE) {
+        printf("%s: not started: %s failed: %s%s%s%s\n", app->manifest->name, step, error_name(error),
+               reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
+        microapp_finish(app);
+    }
+    return error;
+}
+
+static enum error create_objects(struct microapp *app)
+{
+    uint64_t factory = microapp_root_slot(app, MICROAPP_SLOT_FACTORY);
+    enum error error =
+        created(app, MICROAPP_SLOT_FACTORY, factory_create_factory(ROOT_FACTORY, factory, app->manifest->quota));
+    if (check_step(app, error, "creating its factory", NULL) != ERROR_NONE) {
+        return error;
+    }
+    error =
+        created(app, MICROAPP_SLOT_TASK,
+                factory_create_task(factory, microapp_root_slot(app, MICROAPP_SLOT_TASK), MICROAPP_CAPABILITY_SLOTS));
+    if (check_step(app, error, "creating its task", NULL) != ERROR_NONE) {
+        return error;
+    }
+    error = created(app, MICROAPP_SLOT_THREAD,
+                    factory_create_thread(factory, microapp_root_slot(app, MICROAPP_SLOT_THREAD)));
+    if (check_step(app, error, "creating its thread", NULL) != ERROR_NONE) {
+        return error;
+    }
+    error = created(app, MICROAPP_SLOT_PAGER_GATE,
+                    factory_create_gate(factory, microapp_root_slot(app, MICROAPP_SLOT_PAGER_GATE), ROOT_THREAD,
+                                        GATE_LABEL(GATE_LABEL_PAGER, app->index)));
+    return check_step(app, error, "creating its pager gate", NULL);
+}
+
+enum error microapp_create(struct microapp *app, const struct root_boot_info *boot_info)
+{
+    const struct manifest_app *manifest = app->manifest;
+    const char *reason = NULL;
+    struct boot_file file;
+    struct elf_image image;
+    app->window = scratch_window(app->index);
+    app->state = MICROAPP_UNUSED;
+
+    enum error error = boot_modules_find(boot_info, manifest->image, &file, &reason);
+    if (check_step(app, error, "finding its image", reason) != ERROR_NONE) {
+        return error;
+    }
+    error = elf_image_parse(file.data, file.size, ELF_MACHINE_X86_64, MICROAPP_ADDRESS_LIMIT, &image, &reason);
+    if (check_step(app, error, "checking its image", reason) != ERROR_NONE) {
+        return error;
+    }
+    error = create_objects(app);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    error = loader_load(app, file.data, &image, &reason);
+    if (check_step(app, error, "loading its image", reason) != ERROR_NONE) {
+        return error;
+    }
+    /* The pager also takes the exceptions: one gate for everything that stops the app. */
+    error = thread_configure(microapp_root_slot(app, MICROAPP_SLOT_THREAD), microapp_root_slot(app, MICROAPP_SLOT_TASK),
+                             APP_UTCB_ADDRESS, APP_PAGER, APP_PAGER);
+    if (check_step(app, error, "configuring its thread", NULL) != ERROR_NONE) {
+        return error;
+    }
+    app->state = MICROAPP_CREATED;
+    return ERROR_NONE;
+}
+
+/* Copies one capability of the root task into the app's table, with rights reduced to rights. */
+static enum error hand_over(struct microapp *app, uint64_t root_slot, unsigned rights, uint64_t app_slot)
+{
+    return task_map_capability(microapp_root_slot(app, MICROAPP_SLOT_TASK), ITEM_CAPABILITY(root_slot, 0, rights, 0),
+                               app_slot);
+}
+
+/* The root task's slot holding what named capability number n gives the app (made now if it is new). */
+static enum error make_named(struct microapp *app, size_t n, const struct microapp *apps, uint64_t *source,
+                             const char **reason)
+{
+    const struct manifest_capability *capability = &app->manifest->capabilities[n];
+    uint64_t factory = microapp_root_slot(app, MICROAPP_SLOT_FACTORY);
+    unsigned offset = MICROAPP_SLOT_FIRST_NAMED + (unsigned)n;
+    *source = microapp_root_slot(app, offset);
+    switch (capability->type) {
+    case MANIFEST_CAPABILITY_LOG:
+        return created(app, offset,
+                       factory_create_gate(factory, *source, ROOT_THREAD, GATE_LABEL(GATE_LABEL_LOG, app->index)));
+    case MANIFEST_CAPABILITY_FACTORY:
+        /* From the app's own factory: the child's quota is part of the app's (see manifest.h). */
+        return created(app, offset, factory_create_factory(factory, *source, capability->quota));
+    case MANIFEST_CAPABILITY_SCHEDULER:
+        *source = ROOT_SCHEDULER; /* handed over without RIGHT_DELETE, like every named capability */
+        return ERROR_NONE;
+    case MANIFEST_CAPABILITY_PEER: {
+        const struct microapp *peer = &apps[capability->peer];
+        if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED) {
+            *reason = "the peer did not start";
+            return ERROR_PEER_GONE;
+        }
+        return created(
+            app, offset,
+            factory_create_gate(factory, *source, microapp_root_slot(peer, MICROAPP_SLOT_THREAD), app->index));
+    }
+    }
+    *reason = "unknown capability type";
+    return ERROR_INVALID_ARGUMENT;
+}
+
+static enum error grant_named(struct microapp *app, const struct microapp *apps, struct app_environment *environment)
+{
+    const struct manifest_app *manifest = app->manifest;
+    for (size_t n = 0; n < manifest->capability_count; n++) {
+        const char *reason = NULL;
+        uint64_t source;
+        enum error error = make_named(app, n, apps, &source, &reason);
+        if (error == ERROR_NONE) {
+            error = hand_over(app, source, MICROAPP_NAMED_RIGHTS, APP_FIRST_NAMED + n);
+        }
+        if (error != ERROR_NONE) {
+            printf("%s: capability '%s' (manifest line %u): %s%s%s%s\n", manifest->name, manifest->capabilities[n].name,
+                   manifest->capabilities[n].line, error_name(error), reason ? " (" : "", reason ? reason : "",
+                   reason ? ")" : "");
+            return error;
+        }
+        memcpy(environment->named[n].name, manifest->capabilities[n].name, APP_CAPABILITY_NAME_SIZE);
+        environment->named[n].slot = APP_FIRST_NAMED + n;
+        environment->named_count = n + 1;
+    }
+    return ERROR_NONE;
+}
+
+/* Fills the app's environment page (in the root task) and maps it read-only at APP_ENVIRONMENT_ADDRESS. */
+static enum error grant_environment(struct microapp *app, const struct microapp *apps)
+{
+    const struct manifest_app *manifest = app->manifest;
+    uint64_t copy = app->window + SCRATCH_ENVIRONMENT_OFFSET;
+    bool existed;
+    enum error error = root_page_allocate(copy, MEMORY_READ | MEMORY_WRITE, &existed);
+    if (check_step(app, error, "allocating its environment page", NULL) != ERROR_NONE) {
+        return error;
+    }
+    struct app_environment *environment = (struct app_environment *)(uintptr_t)copy;
+    memset(environment, 0, sizeof(*environment));
+    environment->magic = APP_ENVIRONMENT_MAGIC;
+    memcpy(environment->name, manifest->name, sizeof(environment->name));
+    environment->heap_base = APP_HEAP_BASE;
+    environment->heap_size = manifest->memory;
+    environment->capability_slots = MICROAPP_CAPABILITY_SLOTS;
+    memcpy(environment->arguments, manifest->arguments, sizeof(environment->arguments));
+    error = grant_named(app, apps, environment);
+    if (check_step(app, error, "handing over its named capabilities", NULL) != ERROR_NONE) {
+        return error;
+    }
+    error = task_map(microapp_root_slot(app, MICROAPP_SLOT_TASK), ITEM_MEMORY(copy / ROOT_PAGE_SIZE, 0, MEMORY_READ, 0),
+                     APP_ENVIRONMENT_ADDRESS);
+    return check_step(app, error, "mapping its environment page", NULL);
+}
+
+enum error microapp_grant(struct microapp *app, const struct microapp *apps, size_t app_count)
+{
+    (void)app_count; /* peers were resolved against the same manifest, so their index is in range */
+    enum error error = hand_over(app, microapp_root_slot(app, MICROAPP_SLOT_TASK), MICROAPP_SELF_RIGHTS, APP_TASK);
+    if (error == ERROR_NONE) {
+        error = hand_over(app, microapp_root_slot(app, MICROAPP_SLOT_THREAD), MICROAPP_SELF_RIGHTS, APP_THREAD);
+    }
+    if (error == ERROR_NONE) {
+        error = hand_over(app, microapp_root_slot(app, MICROAPP_SLOT_PAGER_GATE), MICROAPP_PAGER_RIGHTS, APP_PAGER);
+    }
+    if (check_step(app, error, "handing over its task, thread and pager capabilities", NULL) != ERROR_NONE) {
+        return error;
+    }
+    error = grant_environment(app, apps);
+    if (error == ERROR_NONE) {
+        app->state = MICROAPP_GRANTED;
+    }
+    return error;
+}
+
+enum error microapp_run(struct microapp *app)
+{
+    const struct manifest_app *manifest = app->manifest;
+    uint64_t thread = microapp_root_slot(app, MICROAPP_SLOT_THREAD);
+    /* %rdi is not set: the runtime finds its environment at the fixed APP_ENVIRONMENT_ADDRESS. */
+    enum error error = thread_ex_regs(thread, app->entry, APP_STACK_TOP, 0);
+    if (check_step(app, error, "setting its entry point and stack", NULL) != ERROR_NONE) {
+        return error;
+    }
+    error = scheduler_run(ROOT_SCHEDULER, thread, manifest->priority, MICROAPP_TIME_SLICE);
+    if (check_step(app, error, "starting its thread", NULL) != ERROR_NONE) {
+        return error;
+    }
+    app->state = MICROAPP_RUNNING;
+    printf("roottask: started %s: image %s (entry 0x%llx, %llu KiB), priority %u, quota %llu KiB, heap %llu KiB, "
+           "%u named capabilities\n",
+           manifest->name, manifest->image, (unsigned long long)app->entry,
+           (unsigned long long)(app->image_pages * ROOT_PAGE_SIZE / 1024), (unsigned)manifest->priority,
+           (unsigned long long)(manifest->quota / 1024), (unsigned long long)(manifest->memory / 1024),
+           (unsigned)manifest->capability_count);
+    return ERROR_NONE;
+}
+
+/* Deletion order: the task first (it stops the threads and drops the app's capabilities), the factory last. */
+static const unsigned finish_order[] = {
+    MICROAPP_SLOT_TASK,
+    MICROAPP_SLOT_THREAD,
+    MICROAPP_SLOT_PAGER_GATE,
+};
+
+static void delete_root_object(struct microapp *app, unsigned offset)
+{
+    if (!(app->root_slots_used & (1u << offset))) {
+        return;
+    }
+    app->root_slots_used &= ~(1u << offset);
+    enum error error = task_delete_object(ROOT_TASK, microapp_root_slot(app, offset));
+    if (error != ERROR_NONE) {
+        printf("roottask: deleting object %u of %s failed: %s\n", offset, app->manifest->name, error_name(error));
+    }
+}
+
+void microapp_finish(struct microapp *app)
+{
+    if (app->state == MICROAPP_FINISHED) {
+        return;
+    }
+    log_service_flush(app->manifest->name, &app->log);
+    for (size_t i = 0; i < sizeof(finish_order) / sizeof(finish_order[0]); i++) {
+        delete_root_object(app, finish_order[i]);
+    }
+    for (unsigned n = 0; n < MANIFEST_MAX_CAPABILITIES; n++) {
+        delete_root_object(app, MICROAPP_SLOT_FIRST_NAMED + n);
+    }
+    delete_root_object(app, MICROAPP_SLOT_FACTORY);
+    /* Only now: while the app's task lived, unmapping these would have pulled its pages from under it. */
+    root_pages_release(app->window + SCRATCH_IMAGE_OFFSET, app->image_pages);
+    root_pages_release(app->window + SCRATCH_ENVIRONMENT_OFFSET, 1);
+    root_pages_release(app->window + SCRATCH_STACK_OFFSET, APP_STACK_SIZE / ROOT_PAGE_SIZE);
+    root_pages_release(app->window + SCRATCH_HEAP_OFFSET, app->heap_pages);
+    app->state = MICROAPP_FINISHED;
+}

@@ -1,0 +1,147 @@
+#include "pager.h"
+
+#include "root_memory.h"
+
+#include <kapsel/environment.h>
+#include <kapsel/syscall.h>
+#include <stdio.h>
+
+#define PAGE_FAULT_WORDS 3    /* [0] address, [1] PAGE_FAULT_* bits, [2] rip */
+#define EXCEPTION_WORDS 3     /* at least [0] vector, [1] error code, [2] rip */
+#define EXCEPTION_ALL_WORDS 5 /* and [3] rsp, [4] address: what the kernel sends */
+#define EXCEPTION_VECTOR_PAGE_FAULT 14
+
+/* A page fault is answered with one map item and no words; the label does not matter to the kernel. */
+#define PAGE_FAULT_REPLY_TAG MESSAGE_TAG(0, 0, 1)
+/* Anything else that gets an answer: the label carries the error code (ERROR_NONE: done). */
+#define ERROR_REPLY_TAG(error) MESSAGE_TAG((error), 0, 0)
+
+static uint64_t page_down(uint64_t address)
+{
+    return address & ~(ROOT_PAGE_SIZE - 1);
+}
+
+enum region {
+    REGION_NONE,
+    REGION_STACK,
+    REGION_HEAP,
+};
+
+/* Which demand-paged region of the app address lies in. */
+static enum region region_of(const struct microapp *app, uint64_t address)
+{
+    if (address >= APP_STACK_TOP - APP_STACK_SIZE && address < APP_STACK_TOP) {
+        return REGION_STACK;
+    }
+    if (address >= APP_HEAP_BASE && address - APP_HEAP_BASE < app->manifest->memory) {
+        return REGION_HEAP;
+    }
+    return REGION_NONE;
+}
+
+/* Where the root task keeps its copy of the app's page (root_memory.h). */
+static uint64_t copy_of(const struct microapp *app, enum region region, uint64_t page)
+{
+    if (region == REGION_STACK) {
+        return app->window + SCRATCH_STACK_OFFSET + (page - (APP_STACK_TOP - APP_STACK_SIZE));
+    }
+    return app->window + SCRATCH_HEAP_OFFSET + (page - APP_HEAP_BASE);
+}
+
+/* Why the fault at address cannot be resolved with a fresh page, or NULL if it can (then *copy is that page). */
+static const char *resolve(struct microapp *app, uint64_t address, uint64_t flags, uint64_t *copy)
+{
+    enum region region = region_of(app, address);
+    if (region == REGION_NONE) {
+        return "outside its stack and heap";
+    }
+    if (flags & PAGE_FAULT_EXECUTE) {
+        return "stack and heap are not executable"; /* mapping the page again would only repeat the fault */
+    }
+    uint64_t page = page_down(address);
+    *copy = copy_of(app, region, page);
+    /* A page that is already there was mapped before and has gone from the app since: it gets the same one. */
+    bool existed;
+    enum error error = root_page_allocate(*copy, MEMORY_READ | MEMORY_WRITE, &existed);
+    if (error != ERROR_NONE) {
+        return error_name(error);
+    }
+    if (region == REGION_HEAP) {
+        uint64_t pages = (page - APP_HEAP_BASE) / ROOT_PAGE_SIZE + 1;
+        app->heap_pages = pages > app->heap_pages ? pages : app->heap_pages;
+    }
+    return NULL;
+}
+
+static bool page_fault(struct microapp *app, unsigned words, uint64_t *message, uint64_t *reply_tag)
+{
+    if (words < PAGE_FAULT_WORDS) {
+        *reply_tag = ERROR_REPLY_TAG(ERROR_INVALID_ARGUMENT);
+        return true;
+    }
+    uint64_t address = message[0];
+    uint64_t flags = message[1];
+    uint64_t rip = message[2];
+    uint64_t copy = 0;
+    const char *why = resolve(app, address, flags, &copy);
+    if (why) {
+        const char *access = flags & PAGE_FAULT_EXECUTE ? "execute" : flags & PAGE_FAULT_WRITE ? "write" : "read";
+        log_service_flush(app->manifest->name, &app->log);
+        printf("%s: stopped: page fault at 0x%llx (rip 0x%llx): %s, %s\n", app->manifest->name,
+               (unsigned long long)address, (unsigned long long)rip, access, why);
+        microapp_finish(app);
+        return false;
+    }
+    message[0] = ITEM_MEMORY(copy / ROOT_PAGE_SIZE, 0, MEMORY_READ | MEMORY_WRITE, 0);
+    message[1] = page_down(address); /* fault replies: the absolute destination address */
+    *reply_tag = PAGE_FAULT_REPLY_TAG;
+    return true;
+}
+
+static bool exception(struct microapp *app, unsigned words, const uint64_t *message, uint64_t *reply_tag)
+{
+    if (words < EXCEPTION_WORDS) {
+        *reply_tag = ERROR_REPLY_TAG(ERROR_INVALID_ARGUMENT);
+        return true;
+    }
+    log_service_flush(app->manifest->name, &app->log); /* its last words before the verdict */
+    printf("%s: stopped: exception %llu at rip 0x%llx (error code 0x%llx", app->manifest->name,
+           (unsigned long long)message[0], (unsigned long long)message[2], (unsigned long long)message[1]);
+    if (words >= EXCEPTION_ALL_WORDS) {
+        printf(", rsp 0x%llx", (unsigned long long)message[3]);
+        if (message[0] == EXCEPTION_VECTOR_PAGE_FAULT) {
+            printf(", address 0x%llx", (unsigned long long)message[4]);
+        }
+    }
+    printf(")\n");
+    microapp_finish(app);
+    return false;
+}
+
+static bool app_exit(struct microapp *app, unsigned words, const uint64_t *message, uint64_t *reply_tag)
+{
+    if (words < 1) {
+        *reply_tag = ERROR_REPLY_TAG(ERROR_INVALID_ARGUMENT);
+        return true;
+    }
+    log_service_flush(app->manifest->name, &app->log);
+    printf("%s: exited with status %lld\n", app->manifest->name, (long long)(int64_t)message[0]);
+    microapp_finish(app);
+    return false;
+}
+
+bool pager_handle(struct microapp *app, uint64_t tag, uint64_t *message, uint64_t *reply_tag)
+{
+    unsigned words = MESSAGE_TAG_WORDS(tag);
+    switch (MESSAGE_TAG_LABEL(tag)) {
+    case LABEL_PAGE_FAULT:
+        return page_fault(app, words, message, reply_tag);
+    case LABEL_EXCEPTION:
+        return exception(app, words, message, reply_tag);
+    case LABEL_APP_EXIT:
+        return app_exit(app, words, message, reply_tag);
+    default:
+        *reply_tag = ERROR_REPLY_TAG(ERROR_INVALID_OPERATION);
+        return true;
+    }
+}

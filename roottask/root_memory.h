@@ -1,0 +1,58 @@
+/*
+ * The root task's own copies of Micro-App memory. The root task owns every
+ * page of every app, as L4Re's moe does: it allocates a page in its own
+ * address space (MEMORY_ALLOCATE), fills it, and maps it on to the app. It
+ * keeps its copy mapped for as long as the app lives, because unmapping it
+ * (UNMAP_SELF) would revoke the app's derived mapping too; it unmaps it only
+ * when the app is gone, which frees the frame.
+ *
+ * Each app has a scratch window of ROOT_SCRATCH_WINDOW_SIZE in the root
+ * task's address space, from ROOT_SCRATCH_BASE: clear of the root task's image
+ * (0x400000), heap (ROOT_HEAP_BASE, 1 TiB from 0x200000000000), boot info
+ * (0x3ffffff00000), boot modules (0x400000000000), stack and UTCB. Inside a
+ * window each region mirrors one region of the app at a fixed offset, so the
+ * root copy of any app page is found by arithmetic, without a table, and a
+ * second fault on the same page finds the page already there:
+ *
+ *     +0       image: the app's pages from its lowest ELF page on (at most 4 GiB)
+ *     +4 GiB   the environment page
+ *     +5 GiB   the stack: [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
+ *     +8 GiB   the heap: [APP_HEAP_BASE, APP_HEAP_BASE + MANIFEST_MAX_MEMORY)
+ */
+#ifndef ROOTTASK_ROOT_MEMORY_H
+#define ROOTTASK_ROOT_MEMORY_H
+
+#include <kapsel/error.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROOT_PAGE_SIZE 4096ull
+#define ROOT_SCRATCH_BASE 0x0000300000000000ull
+#define ROOT_SCRATCH_WINDOW_SIZE 0x0000000400000000ull /* 16 GiB per app */
+
+#define SCRATCH_IMAGE_OFFSET 0x0ull
+#define SCRATCH_IMAGE_MAX_SIZE 0x100000000ull /* 4 GiB from the lowest to the highest image page */
+#define SCRATCH_ENVIRONMENT_OFFSET 0x100000000ull
+#define SCRATCH_STACK_OFFSET 0x140000000ull
+#define SCRATCH_HEAP_OFFSET 0x200000000ull
+#define SCRATCH_HEAP_MAX_SIZE (ROOT_SCRATCH_WINDOW_SIZE - SCRATCH_HEAP_OFFSET)
+
+/* The base of app number index's scratch window. */
+uint64_t scratch_window(size_t index);
+
+/*
+ * Allocates a fresh zeroed page at address in the root task with rights
+ * (MEMORY_*). A page that is already there is kept as it is (*existed = true):
+ * a repeated fault, or a page two ELF segments share.
+ */
+enum error root_page_allocate(uint64_t address, unsigned rights, bool *existed);
+
+/* Free physical memory in KiB (MEMORY_INFO), for the start and end reports: a leak shows as a difference. */
+uint64_t root_free_memory_kib(void);
+
+/* Unmaps the root task's pages [address, address + pages * 4 KiB) with everything mapped from them; frees the frames.
+ */
+void root_pages_release(uint64_t address, uint64_t pages);
+
+#endif

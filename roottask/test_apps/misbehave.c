@@ -1,0 +1,84 @@
+/*
+ * A Micro-App that does what its first argument says, to exercise the root
+ * task's pager, exception handling, exit and log service (see manifest.txt
+ * next to it). Each case ends the app in a way the root task must report.
+ */
+#include <kapsel/environment.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct app_environment *environment(void)
+{
+    return (const struct app_environment *)(uintptr_t)APP_ENVIRONMENT_ADDRESS;
+}
+
+/* Recursion the compiler cannot turn into a loop: each frame keeps 4 KiB alive. */
+static int deep(int depth)
+{
+    volatile char frame[4096];
+    frame[0] = (char)depth;
+    return depth == 0 ? frame[0] : deep(depth - 1) + frame[0];
+}
+
+static int run(const char *what)
+{
+    if (strcmp(what, "exit") == 0) {
+        return 7;
+    }
+    if (strcmp(what, "null-read") == 0) {
+        /* cppcheck-suppress nullPointer ; on purpose: the root task must stop the app */
+        return *(volatile int *)0;
+    }
+    if (strcmp(what, "write-environment") == 0) {
+        *(volatile uint64_t *)(uintptr_t)APP_ENVIRONMENT_ADDRESS = 0;
+        return 0;
+    }
+    if (strcmp(what, "heap-beyond") == 0) {
+        volatile char *end = (volatile char *)(uintptr_t)(environment()->heap_base + environment()->heap_size);
+        return end[0];
+    }
+    if (strcmp(what, "stack-overflow") == 0) {
+        return deep(1 << 20);
+    }
+    if (strcmp(what, "execute-stack") == 0) {
+        uint8_t code[16];
+        code[0] = 0xc3;                                /* ret */
+        __asm__ volatile("" : : "r"(code) : "memory"); /* keeps the array on the stack, written */
+        ((void (*)(void))(uintptr_t)code)();
+        return 0;
+    }
+    if (strcmp(what, "kernel-read") == 0) {
+        return *(volatile int *)(uintptr_t)0xffffffff80200000ull; /* the kernel's image */
+    }
+    if (strcmp(what, "privileged-instruction") == 0) {
+        __asm__ volatile("cli; hlt");
+        return 0;
+    }
+    if (strcmp(what, "invalid-opcode") == 0) {
+        __builtin_trap();
+    }
+    if (strcmp(what, "long-log") == 0) {
+        char line[700];
+        memset(line, 'L', sizeof(line) - 1);
+        line[sizeof(line) - 1] = '\0';
+        printf("%s\n", line);
+        printf("control bytes: [\a\033]\n");
+        printf("an unfinished line at exit");
+        fflush(stdout);
+        return 0;
+    }
+    printf("unknown case '%s'\n", what);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        printf("usage: %s <case>\n", argv[0]);
+        return 2;
+    }
+    printf("%s: %s\n", argv[0], argv[1]);
+    return run(argv[1]);
+}

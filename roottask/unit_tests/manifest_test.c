@@ -1,0 +1,574 @@
+/* Unit tests for the boot manifest parser (roottask/manifest.c). */
+/* cmocka.h needs these headers first, in this order. */
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "manifest.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct manifest manifest;
+static struct manifest_error error;
+
+/* Parses a copy of exactly size bytes on the heap, so that ASan catches any read past the end. */
+static enum error parse_bytes(const void *text, size_t size)
+{
+    char *copy = malloc(size ? size : 1);
+    assert_non_null(copy);
+    memcpy(copy, text, size);
+    enum error result = manifest_parse(copy, size, &manifest, &error);
+    free(copy);
+    return result;
+}
+
+static enum error parse(const char *text)
+{
+    return parse_bytes(text, strlen(text));
+}
+
+static void expect_ok(const char *text)
+{
+    enum error result = parse(text);
+    if (result != ERROR_NONE) {
+        fail_msg("unexpected error: %s", error.message);
+    }
+}
+
+static void expect_error(const char *text, const char *message)
+{
+    assert_int_equal(parse(text), ERROR_MALFORMED);
+    assert_string_equal(error.message, message);
+}
+
+/* --- accepted manifests --------------------------------------------------------------------- */
+
+static void full_example_is_parsed(void **state)
+{
+    (void)state;
+    expect_ok("# comment\n"
+              "microapp ktest_user\n"
+              "    image ktest_user.elf\n"
+              "    priority 10\n"
+              "    quota 1M            # kernel-object quota of its factory (K/M suffixes)\n"
+              "    memory 16M          # heap limit, demand-paged by the root task\n"
+              "    capability log                    # named capabilities it receives, in order\n"
+              "    capability factory quota=256K     # a child factory with that quota\n"
+              "    capability scheduler\n"
+              "    arguments --verbose\n");
+    assert_int_equal(manifest.app_count, 1);
+    const struct manifest_app *app = &manifest.apps[0];
+    assert_string_equal(app->name, "ktest_user");
+    assert_string_equal(app->image, "ktest_user.elf");
+    assert_int_equal(app->priority, 10);
+    assert_int_equal(app->quota, 1024 * 1024);
+    assert_int_equal(app->memory, 16 * 1024 * 1024);
+    assert_int_equal(app->line, 2);
+    assert_int_equal(app->capability_count, 3);
+    assert_int_equal(app->capabilities[0].type, MANIFEST_CAPABILITY_LOG);
+    assert_string_equal(app->capabilities[0].name, "log");
+    assert_int_equal(app->capabilities[0].line, 7);
+    assert_int_equal(app->capabilities[1].type, MANIFEST_CAPABILITY_FACTORY);
+    assert_string_equal(app->capabilities[1].name, "factory");
+    assert_int_equal(app->capabilities[1].quota, 256 * 1024);
+    assert_int_equal(app->capabilities[2].type, MANIFEST_CAPABILITY_SCHEDULER);
+    assert_string_equal(app->capabilities[2].name, "scheduler");
+    assert_string_equal(app->arguments, "--verbose");
+    assert_ptr_equal(manifest_find_app(&manifest, "ktest_user"), app);
+    assert_null(manifest_find_app(&manifest, "ktest"));
+}
+
+static void defaults_apply_to_optional_keys(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\n");
+    const struct manifest_app *app = &manifest.apps[0];
+    assert_int_equal(app->priority, MANIFEST_DEFAULT_PRIORITY);
+    assert_int_equal(app->quota, MANIFEST_DEFAULT_QUOTA);
+    assert_int_equal(app->memory, MANIFEST_DEFAULT_MEMORY);
+    assert_int_equal(app->capability_count, 0);
+    assert_string_equal(app->arguments, "");
+}
+
+static void several_apps_keep_their_order(void **state)
+{
+    (void)state;
+    expect_ok("microapp first\n image one.elf\n\n\nmicroapp second\n image apps/two.elf\n priority 200\n");
+    assert_int_equal(manifest.app_count, 2);
+    assert_string_equal(manifest.apps[0].name, "first");
+    assert_string_equal(manifest.apps[1].name, "second");
+    assert_string_equal(manifest.apps[1].image, "apps/two.elf");
+    assert_int_equal(manifest.apps[1].priority, 200);
+    assert_int_equal(manifest.apps[1].line, 5);
+}
+
+static void missing_newline_at_end_is_fine(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\npriority 7");
+    assert_int_equal(manifest.apps[0].priority, 7);
+}
+
+static void crlf_line_ends_and_tabs_are_fine(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\r\n\timage\ta.elf\t\r\n\tmemory 8K\r\n");
+    assert_string_equal(manifest.apps[0].image, "a.elf");
+    assert_int_equal(manifest.apps[0].memory, 8192);
+}
+
+static void hash_starts_a_comment_anywhere(void **state)
+{
+    (void)state;
+    expect_ok("microapp a#comment\nimage a.elf# comment\n#microapp b\n   # indented comment\n");
+    assert_int_equal(manifest.app_count, 1);
+    assert_string_equal(manifest.apps[0].name, "a");
+    assert_string_equal(manifest.apps[0].image, "a.elf");
+}
+
+static void sizes_take_suffixes(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\nquota 2G\nmemory 4096\ncapability factory quota=1048576\n");
+    assert_int_equal(manifest.apps[0].quota, 2ull << 30);
+    assert_int_equal(manifest.apps[0].memory, 4096);
+    assert_int_equal(manifest.apps[0].capabilities[0].quota, 1 << 20);
+    expect_ok("microapp a\nimage a.elf\nquota 4G\nmemory 0\n");
+    assert_int_equal(manifest.apps[0].quota, 4ull << 30);
+    assert_int_equal(manifest.apps[0].memory, 0);
+}
+
+static void arguments_keep_inner_blanks(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\narguments   -v  --name=x\ty \t  # not an argument\n");
+    assert_string_equal(manifest.apps[0].arguments, "-v  --name=x\ty");
+    expect_ok("microapp a\nimage a.elf\narguments gr\xc3\xbc\xc3\x9f\n");
+    assert_string_equal(manifest.apps[0].arguments, "gr\xc3\xbc\xc3\x9f");
+}
+
+static void peers_resolve_forward_and_backward(void **state)
+{
+    (void)state;
+    expect_ok("microapp client\n image c.elf\n capability peer:server\n"
+              "microapp server\n image s.elf\n capability peer:client\n capability log\n");
+    assert_int_equal(manifest.apps[0].capabilities[0].type, MANIFEST_CAPABILITY_PEER);
+    assert_string_equal(manifest.apps[0].capabilities[0].name, "peer:server");
+    assert_int_equal(manifest.apps[0].capabilities[0].peer, 1);
+    assert_int_equal(manifest.apps[1].capabilities[0].peer, 0);
+}
+
+static void limits_are_reachable(void **state)
+{
+    (void)state;
+    /* 16 apps; the first holds 17 capabilities would be too many, 16 is the limit. */
+    char text[8192];
+    size_t length = 0;
+    for (int i = 0; i < MANIFEST_MAX_APPS; i++) {
+        length += (size_t)snprintf(text + length, sizeof(text) - length, "microapp app%d\nimage a.elf\n", i);
+    }
+    length += (size_t)snprintf(text + length, sizeof(text) - length,
+                               "capability log\ncapability scheduler\ncapability factory quota=4K\n");
+    for (int i = 0; i < MANIFEST_MAX_CAPABILITIES - 3; i++) {
+        length += (size_t)snprintf(text + length, sizeof(text) - length, "capability peer:app%d\n", i);
+    }
+    expect_ok(text);
+    assert_int_equal(manifest.app_count, MANIFEST_MAX_APPS);
+    assert_int_equal(manifest.apps[MANIFEST_MAX_APPS - 1].capability_count, MANIFEST_MAX_CAPABILITIES);
+
+    snprintf(text + length, sizeof(text) - length, "capability peer:app13\n");
+    assert_int_equal(parse(text), ERROR_MALFORMED);
+    assert_non_null(strstr(error.message, "too many capabilities for microapp 'app15' (at most 16)"));
+}
+
+static void longest_names_fit(void **state)
+{
+    (void)state;
+    char name[MANIFEST_NAME_SIZE];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    char image[MANIFEST_IMAGE_SIZE];
+    memset(image, 'i', sizeof(image) - 1);
+    image[sizeof(image) - 1] = '\0';
+    char text[512];
+    snprintf(text, sizeof(text), "microapp %s\nimage %s\nmicroapp p23456789012345678\nimage p.elf\ncapability peer:%s",
+             name, image, "p23456789012345678");
+    /* peer:<18 bytes> is 23 bytes, the longest capability name; but a peer cannot be itself: */
+    expect_error(text, "manifest line 5: microapp 'p23456789012345678' cannot be its own peer");
+    snprintf(text, sizeof(text), "microapp %s\nimage %s\nmicroapp p23456789012345678\nimage p.elf\n", name, image);
+    expect_ok(text);
+    assert_string_equal(manifest.apps[0].name, name);
+    assert_string_equal(manifest.apps[0].image, image);
+}
+
+static void line_of_exactly_the_maximum_length_is_fine(void **state)
+{
+    (void)state;
+    char text[MANIFEST_MAX_LINE + 64];
+    strcpy(text, "microapp a\nimage a.elf\n");
+    size_t start = strlen(text);
+    memset(text + start, '#', MANIFEST_MAX_LINE);
+    text[start + MANIFEST_MAX_LINE] = '\0';
+    expect_ok(text);
+}
+
+/* --- rejected manifests: every error names its line and reason ------------------------------ */
+
+static void unknown_key_is_named(void **state)
+{
+    (void)state;
+    expect_error("microapp a\n"
+                 "  image a.elf\n"
+                 "\n"
+                 "# a comment\n"
+                 "  quota 1M\n"
+                 "  memory 1M\n"
+                 "  prioirty 10\n",
+                 "manifest line 7: unknown key 'prioirty'");
+    expect_error("microapp a\nImage a.elf\n", "manifest line 2: unknown key 'Image'");
+}
+
+static void empty_manifest_is_an_error(void **state)
+{
+    (void)state;
+    expect_error("", "manifest: no 'microapp' entry");
+    expect_error("# nothing\n\n   \n", "manifest: no 'microapp' entry");
+    assert_int_equal(error.line, 0);
+}
+
+static void keys_before_the_first_microapp_are_errors(void **state)
+{
+    (void)state;
+    expect_error("image a.elf\nmicroapp a\n", "manifest line 1: 'image' before the first 'microapp' line");
+}
+
+static void missing_image_is_reported_at_its_microapp(void **state)
+{
+    (void)state;
+    expect_error("microapp a\n priority 3\nmicroapp b\n image b.elf\n",
+                 "manifest line 1: microapp 'a' has no 'image' line");
+    assert_int_equal(error.line, 1);
+    expect_error("microapp a\nimage a.elf\nmicroapp b\n", "manifest line 3: microapp 'b' has no 'image' line");
+}
+
+static void duplicates_are_errors(void **state)
+{
+    (void)state;
+    expect_error("microapp a\nimage a.elf\nimage b.elf\n",
+                 "manifest line 3: 'image' is given twice for microapp 'a' (first on line 2)");
+    expect_error("microapp a\nimage a.elf\npriority 1\npriority 1\n",
+                 "manifest line 4: 'priority' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\nquota 1M\nquota 2M\n",
+                 "manifest line 4: 'quota' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\nmemory 1M\nmemory 2M\n",
+                 "manifest line 4: 'memory' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\narguments x\narguments y\n",
+                 "manifest line 4: 'arguments' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\nmicroapp a\nimage b.elf\n",
+                 "manifest line 3: microapp 'a' is declared twice (first on line 1)");
+    expect_error("microapp a\nimage a.elf\ncapability log\ncapability scheduler\ncapability log\n",
+                 "manifest line 5: capability 'log' is given twice for microapp 'a' (first on line 3)");
+    /* Once-only keys are per app: the second app may give them again. */
+    expect_ok("microapp a\nimage a.elf\npriority 1\nmicroapp b\nimage a.elf\npriority 1\n");
+}
+
+static void values_are_required_and_single(void **state)
+{
+    (void)state;
+    expect_error("microapp\n", "manifest line 1: 'microapp' needs a value");
+    expect_error("microapp a\nimage   # no value\n", "manifest line 2: 'image' needs a value");
+    expect_error("microapp a\nimage a.elf b.elf\n", "manifest line 2: unexpected 'b.elf' after the value of 'image'");
+    expect_error("microapp a b\n", "manifest line 1: unexpected 'b' after the value of 'microapp'");
+    expect_error("microapp a\nimage a.elf\narguments   \n", "manifest line 3: 'arguments' needs a value");
+    expect_error("microapp a\nimage a.elf\ncapability\n", "manifest line 3: 'capability' needs a value");
+}
+
+static void names_are_checked(void **state)
+{
+    (void)state;
+    expect_error("microapp 1a\n", "manifest line 1: microapp name '1a' is invalid (a letter, then letters, "
+                                  "digits, '_' or '-'; at most 31 bytes)");
+    expect_error("microapp a.b\n", "manifest line 1: microapp name 'a.b' is invalid (a letter, then letters, "
+                                   "digits, '_' or '-'; at most 31 bytes)");
+    expect_error("microapp abcdefghijabcdefghijabcdefghij12\n",
+                 "manifest line 1: microapp name 'abcdefghijabcdefghijabcdefghij12' is invalid (a letter, then "
+                 "letters, digits, '_' or '-'; at most 31 bytes)");
+    expect_error("microapp a\nimage a:b\n", "manifest line 2: image name 'a:b' is invalid (letters, digits, '_', "
+                                            "'-', '.', '/'; at most 63 bytes)");
+}
+
+static void numbers_are_checked(void **state)
+{
+    (void)state;
+    expect_error("microapp a\nimage a.elf\npriority 0\n", "manifest line 3: priority '0' is out of range (1..254)");
+    expect_error("microapp a\nimage a.elf\npriority 255\n", "manifest line 3: priority '255' is out of range (1..254)");
+    expect_error("microapp a\nimage a.elf\npriority ten\n", "manifest line 3: priority 'ten' is not a number");
+    expect_error("microapp a\nimage a.elf\npriority 1K\n", "manifest line 3: priority '1K' is not a number");
+    expect_error("microapp a\nimage a.elf\npriority -1\n", "manifest line 3: priority '-1' is not a number");
+    expect_error("microapp a\nimage a.elf\nquota 1k\n",
+                 "manifest line 3: quota '1k' has an unknown suffix (use K, M or G)");
+    expect_error("microapp a\nimage a.elf\nquota 1KB\n",
+                 "manifest line 3: quota '1KB' has an unknown suffix (use K, M or G)");
+    expect_error("microapp a\nimage a.elf\nquota 0x100000\n",
+                 "manifest line 3: quota '0x100000' has an unknown suffix (use K, M or G)");
+    expect_error("microapp a\nimage a.elf\nquota 64K\n", "manifest line 3: quota '64K' is out of range (128K..4G)");
+    expect_error("microapp a\nimage a.elf\nquota 5G\n", "manifest line 3: quota '5G' is out of range (128K..4G)");
+    expect_error("microapp a\nimage a.elf\nquota 99999999999999999999\n",
+                 "manifest line 3: quota '99999999999999999999' is too large");
+    expect_error("microapp a\nimage a.elf\nquota 18446744073709551615G\n",
+                 "manifest line 3: quota '18446744073709551615G' is too large");
+    expect_error("microapp a\nimage a.elf\nmemory 5000\n", "manifest line 3: memory '5000' is not a multiple of 4K");
+    expect_error("microapp a\nimage a.elf\nmemory 8G\n", "manifest line 3: memory '8G' is out of range (0..4G)");
+}
+
+static void capabilities_are_checked(void **state)
+{
+    (void)state;
+    expect_error("microapp a\nimage a.elf\ncapability console\n",
+                 "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, peer:<app>)");
+    expect_error("microapp a\nimage a.elf\ncapability factory\n",
+                 "manifest line 3: capability 'factory' needs quota=<size>");
+    expect_error("microapp a\nimage a.elf\ncapability factory size=4K\n",
+                 "manifest line 3: unknown option 'size=4K' for capability 'factory' (known: quota=<size>)");
+    expect_error("microapp a\nimage a.elf\ncapability factory quota=4K quota=8K\n",
+                 "manifest line 3: option 'quota' is given twice for capability 'factory'");
+    expect_error("microapp a\nimage a.elf\ncapability factory quota=\n",
+                 "manifest line 3: factory quota '' is not a number");
+    expect_error("microapp a\nimage a.elf\ncapability factory quota=1K\n",
+                 "manifest line 3: factory quota '1K' is out of range (4K..4G)");
+    expect_error("microapp a\nimage a.elf\ncapability log quota=4K\n",
+                 "manifest line 3: capability 'log' takes no options, found 'quota=4K'");
+    expect_error("microapp a\nimage a.elf\ncapability peer:\n",
+                 "manifest line 3: peer name '' is not a valid microapp name");
+    expect_error("microapp a\nimage a.elf\ncapability peer:nobody\n",
+                 "manifest line 3: peer 'nobody' is not a microapp of this manifest");
+    expect_error("microapp a\nimage a.elf\ncapability peer:a\n",
+                 "manifest line 3: microapp 'a' cannot be its own peer");
+    expect_error("microapp a\nimage a.elf\ncapability peer:abcdefghijabcdefghij\n",
+                 "manifest line 3: capability name 'peer:abcdefghijabcdefghij' is longer than 23 bytes");
+}
+
+static void factories_must_leave_quota_for_the_app(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\nquota 1M\ncapability factory quota=896K\n");
+    expect_error("microapp a\nimage a.elf\ncapability factory quota=900K\nquota 1M\n",
+                 "manifest line 1: microapp 'a': its factories' quotas (900K) leave less than 128K of its quota (1M) "
+                 "for itself");
+    expect_error("microapp a\nimage a.elf\ncapability factory quota=2M\n",
+                 "manifest line 1: microapp 'a': its factories' quotas (2M) leave less than 128K of its quota (1M) "
+                 "for itself");
+}
+
+static void too_many_apps_is_an_error(void **state)
+{
+    (void)state;
+    char text[4096];
+    size_t length = 0;
+    for (int i = 0; i <= MANIFEST_MAX_APPS; i++) {
+        length += (size_t)snprintf(text + length, sizeof(text) - length, "microapp app%d\nimage a.elf\n", i);
+    }
+    expect_error(text, "manifest line 33: too many microapps (at most 16)");
+}
+
+static void arguments_have_a_length_limit(void **state)
+{
+    (void)state;
+    char text[1024];
+    int prefix = snprintf(text, sizeof(text), "microapp a\nimage a.elf\narguments ");
+    memset(text + prefix, 'x', MANIFEST_ARGUMENTS_SIZE - 1);
+    text[prefix + MANIFEST_ARGUMENTS_SIZE - 1] = '\0';
+    expect_ok(text);
+    assert_int_equal(strlen(manifest.apps[0].arguments), MANIFEST_ARGUMENTS_SIZE - 1);
+    strcat(text, "x");
+    expect_error(text, "manifest line 3: arguments are longer than 255 bytes");
+}
+
+/* --- hostile input --------------------------------------------------------------------------- */
+
+static void control_bytes_are_errors(void **state)
+{
+    (void)state;
+    static const char with_nul[] = "microapp a\nimage a\0.elf\n";
+    assert_int_equal(parse_bytes(with_nul, sizeof(with_nul) - 1), ERROR_MALFORMED);
+    assert_string_equal(error.message,
+                        "manifest line 2: control byte 0x00 at column 8 (only spaces and tabs are allowed)");
+    expect_error("microapp a\n# bell \a in a comment\n",
+                 "manifest line 2: control byte 0x07 at column 8 (only spaces and tabs are allowed)");
+    expect_error("microapp a\rimage a.elf\n",
+                 "manifest line 1: control byte 0x0d at column 11 (only spaces and tabs are allowed)");
+    expect_error("microapp a\nimage a.elf\r", "manifest line 2: control byte 0x0d at column 12 (only spaces and "
+                                              "tabs are allowed)");
+    expect_error("microapp a\x7f\n", "manifest line 1: control byte 0x7f at column 11 (only spaces and tabs are "
+                                     "allowed)");
+}
+
+static void non_ascii_bytes_are_quoted_safely(void **state)
+{
+    (void)state;
+    expect_error("microapp a\n\xff\xfe key\n", "manifest line 2: unknown key '?\?'");
+    expect_error("microapp \xc3\xa4pp\n", "manifest line 1: microapp name '??pp' is invalid (a letter, then letters, "
+                                          "digits, '_' or '-'; at most 31 bytes)");
+}
+
+static void long_tokens_are_shortened_in_messages(void **state)
+{
+    (void)state;
+    char text[256];
+    memset(text, 'k', 100);
+    text[100] = '\0';
+    expect_error(text, "manifest line 1: unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...'");
+}
+
+static void very_long_lines_are_errors(void **state)
+{
+    (void)state;
+    size_t size = 100000;
+    char *text = malloc(size + 1);
+    assert_non_null(text);
+    memset(text, 'x', size);
+    text[size] = '\0';
+    expect_error(text, "manifest line 1: line is longer than 512 bytes");
+    memcpy(text, "microapp a\nimage a.elf\n# ", 25);
+    expect_error(text, "manifest line 3: line is longer than 512 bytes");
+    free(text);
+}
+
+static void oversized_manifest_is_an_error(void **state)
+{
+    (void)state;
+    size_t size = MANIFEST_MAX_SIZE + 1;
+    char *text = malloc(size);
+    assert_non_null(text);
+    memset(text, '\n', size);
+    assert_int_equal(parse_bytes(text, size), ERROR_MALFORMED);
+    assert_string_equal(error.message, "manifest: is larger than 1M");
+    free(text);
+}
+
+static uint64_t random_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_random(void)
+{
+    random_state ^= random_state << 13;
+    random_state ^= random_state >> 7;
+    random_state ^= random_state << 17;
+    return random_state;
+}
+
+/* Whatever the bytes, the parser returns a verdict: success, or an error with a message. */
+static void check_verdict(const uint8_t *bytes, size_t size)
+{
+    enum error result = parse_bytes(bytes, size);
+    if (result == ERROR_NONE) {
+        assert_true(manifest.app_count >= 1 && manifest.app_count <= MANIFEST_MAX_APPS);
+        for (size_t i = 0; i < manifest.app_count; i++) {
+            assert_true(memchr(manifest.apps[i].name, '\0', sizeof(manifest.apps[i].name)) != NULL);
+            assert_true(memchr(manifest.apps[i].image, '\0', sizeof(manifest.apps[i].image)) != NULL);
+            assert_true(manifest.apps[i].image[0] != '\0');
+            assert_true(manifest.apps[i].capability_count <= MANIFEST_MAX_CAPABILITIES);
+        }
+    } else {
+        assert_int_equal(result, ERROR_MALFORMED);
+        assert_true(strncmp(error.message, "manifest", 8) == 0);
+        assert_true(strlen(error.message) < sizeof(error.message));
+    }
+}
+
+static void random_bytes_get_a_verdict(void **state)
+{
+    (void)state;
+    uint8_t bytes[600];
+    for (int round = 0; round < 2000; round++) {
+        size_t size = next_random() % sizeof(bytes);
+        for (size_t i = 0; i < size; i++) {
+            bytes[i] = (uint8_t)next_random();
+        }
+        check_verdict(bytes, size);
+    }
+}
+
+/* Mutations of a valid manifest reach deeper than random bytes: flipped, dropped and inserted bytes. */
+static void mutated_manifests_get_a_verdict(void **state)
+{
+    (void)state;
+    static const char valid[] = "microapp client\n image c.elf\n priority 10\n quota 1M\n memory 16M\n"
+                                " capability log\n capability factory quota=256K\n capability scheduler\n"
+                                " capability peer:server\n arguments --verbose\n"
+                                "microapp server\n image s.elf\n capability peer:client\n";
+    static const char alphabet[] = "microapqtyglfs:=#0123456789KMG \t\n\r\0\xff";
+    uint8_t bytes[sizeof(valid) + 16];
+    for (int round = 0; round < 20000; round++) {
+        size_t size = sizeof(valid) - 1;
+        memcpy(bytes, valid, size);
+        int edits = 1 + (int)(next_random() % 4);
+        for (int e = 0; e < edits; e++) {
+            size_t at = next_random() % (size + 1);
+            uint8_t byte = (uint8_t)alphabet[next_random() % (sizeof(alphabet) - 1)];
+            switch (next_random() % 3) {
+            case 0:
+                if (at < size) {
+                    bytes[at] = byte;
+                }
+                break;
+            case 1:
+                if (at < size) {
+                    memmove(bytes + at, bytes + at + 1, size - at - 1);
+                    size--;
+                }
+                break;
+            default:
+                if (size < sizeof(bytes)) {
+                    memmove(bytes + at + 1, bytes + at, size - at);
+                    bytes[at] = byte;
+                    size++;
+                }
+                break;
+            }
+        }
+        check_verdict(bytes, size);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_example_is_parsed),
+        cmocka_unit_test(defaults_apply_to_optional_keys),
+        cmocka_unit_test(several_apps_keep_their_order),
+        cmocka_unit_test(missing_newline_at_end_is_fine),
+        cmocka_unit_test(crlf_line_ends_and_tabs_are_fine),
+        cmocka_unit_test(hash_starts_a_comment_anywhere),
+        cmocka_unit_test(sizes_take_suffixes),
+        cmocka_unit_test(arguments_keep_inner_blanks),
+        cmocka_unit_test(peers_resolve_forward_and_backward),
+        cmocka_unit_test(limits_are_reachable),
+        cmocka_unit_test(longest_names_fit),
+        cmocka_unit_test(line_of_exactly_the_maximum_length_is_fine),
+        cmocka_unit_test(unknown_key_is_named),
+        cmocka_unit_test(empty_manifest_is_an_error),
+        cmocka_unit_test(keys_before_the_first_microapp_are_errors),
+        cmocka_unit_test(missing_image_is_reported_at_its_microapp),
+        cmocka_unit_test(duplicates_are_errors),
+        cmocka_unit_test(values_are_required_and_single),
+        cmocka_unit_test(names_are_checked),
+        cmocka_unit_test(numbers_are_checked),
+        cmocka_unit_test(capabilities_are_checked),
+        cmocka_unit_test(factories_must_leave_quota_for_the_app),
+        cmocka_unit_test(too_many_apps_is_an_error),
+        cmocka_unit_test(arguments_have_a_length_limit),
+        cmocka_unit_test(control_bytes_are_errors),
+        cmocka_unit_test(non_ascii_bytes_are_quoted_safely),
+        cmocka_unit_test(long_tokens_are_shortened_in_messages),
+        cmocka_unit_test(very_long_lines_are_errors),
+        cmocka_unit_test(oversized_manifest_is_an_error),
+        cmocka_unit_test(random_bytes_get_a_verdict),
+        cmocka_unit_test(mutated_manifests_get_a_verdict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
