@@ -12,7 +12,6 @@ static const struct user_test_table *const tables[] = {
     &capability_tests, &factory_tests, &ipc_tests, &memory_tests, &thread_tests, &irq_tests, &fault_tests,
 };
 
-struct test_resources resources;
 static bool current_failed;
 
 void test_fail(const char *file, int line, const char *expression, long long actual)
@@ -25,10 +24,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    resources.factory = capability_named("factory");
-    resources.scheduler = capability_named("scheduler");
-    resources.priority = 10;
-    if (!resources.factory || !resources.scheduler) {
+    if (!support_init(10)) {
         printf("ktest_user needs capabilities named factory and scheduler\n");
         printf("0 passed, 1 failed\n");
         return 1;

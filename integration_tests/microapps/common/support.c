@@ -1,12 +1,14 @@
 /* Building blocks the tests share: slots, addresses, threads, tasks, gates. */
-#include "user_test.h"
+#include "support.h"
 #include <kapsel/environment.h>
+#include <kapsel/runtime.h>
 
 #define FIRST_TEST_SLOT 64
 #define ADDRESS_POOL_BASE 0x0000500000000000ull
 #define THREAD_STACK_SIZE 16384
 #define MAX_THREADS 48
 
+struct test_resources resources;
 static uint64_t next_slot = FIRST_TEST_SLOT;
 static uint64_t next_address = ADDRESS_POOL_BASE;
 static uint8_t thread_stacks[MAX_THREADS][THREAD_STACK_SIZE] __attribute__((aligned(4096)));
@@ -123,4 +125,12 @@ void sleep_ms(uint32_t ms)
     uint64_t gate = gate_new(APP_THREAD, 0);
     ipc_receive(gate, TIMEOUTS(TIMEOUT_NEVER, ms));
     object_delete(gate);
+}
+
+bool support_init(unsigned main_priority)
+{
+    resources.factory = capability_named("factory");
+    resources.scheduler = capability_named("scheduler");
+    resources.priority = main_priority;
+    return resources.factory && resources.scheduler;
 }

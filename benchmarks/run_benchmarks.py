@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Boots the IPC benchmark twice in one invocation and prints a table.
+
+- QEMU with -icount shift=0: the guest TSC counts guest instructions, so the
+  figures are deterministic instruction counts.
+- Plain TCG: the TSC runs with (emulated) time; noisy, shown for comparison.
+Ratios against the null system call of the same run make the runs comparable;
+the Fiasco.OC figures are the reference measured on these machines (PLATFORM.md).
+"""
+
+import argparse
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests"))
+import qemu_runner  # noqa: E402
+
+LINE = re.compile(r"bench (\S+) min (\d+) median (\d+) iterations (\d+)")
+REFERENCE = {  # Fiasco.OC + L4Re, amd64, same QEMU, measured on these machines (PLATFORM.md)
+    "null_syscall": ("165 instr", None),
+    "ipc_call_reply_two_tasks": ("1,216 instr", "29.7k ticks"),
+}
+TARGET = {"null_syscall": "<= 100 instr", "ipc_call_reply_two_tasks": "<= 600 instr"}
+
+
+def run(kernel, archive, log, extra):
+    verdict = qemu_runner.run_qemu("q35", kernel, archive, "", log, 600,
+                                   until="^roottask: all Micro-Apps finished", extra=extra)
+    if not verdict.ok:
+        sys.exit("benchmark run failed: %s (log %s)" % (verdict.reason, log))
+    with open(log, encoding="utf-8", errors="replace") as handle:
+        return {m.group(1): (int(m.group(2)), int(m.group(3))) for m in map(LINE.search, handle) if m}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--archive", required=True)
+    parser.add_argument("--log-dir", default="out")
+    args = parser.parse_args()
+    instructions = run(args.kernel, args.archive, os.path.join(args.log_dir, "bench-icount.log"),
+                       ["-icount", "shift=0"])
+    ticks = run(args.kernel, args.archive, os.path.join(args.log_dir, "bench-tcg.log"), [])
+    base_instructions = instructions["null_syscall"][0]
+    header = ("measurement", "instr min", "instr median", "x null", "ticks min", "ticks median",
+              "Fiasco reference", "target")
+    rows = []
+    for name in ("null_syscall", "ipc_call_reply_same_task", "ipc_call_reply_two_tasks"):
+        i_min, i_median = instructions[name]
+        t_min, t_median = ticks[name]
+        reference = REFERENCE.get(name, ("-", None))
+        rows.append((name, str(i_min), str(i_median), "%.1f" % (i_min / base_instructions), str(t_min),
+                     str(t_median), " / ".join(r for r in reference if r), TARGET.get(name, "-")))
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    print("10,000 iterations each; instructions under -icount shift=0 (deterministic), ticks under plain TCG.")
+    print("Measured under QEMU emulation, not on hardware: compare ratios, not absolute cycles.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
