@@ -95,11 +95,52 @@ static void spinning_thread_cannot_starve_higher_priority(void)
     object_delete(spinner);
 }
 
+static volatile uint64_t sse_corruptions;
+static volatile uint64_t sse_rounds[2];
+
+/* Keeps a pattern in %xmm7 for many rounds while other threads (with their own patterns) are switched in. */
+static void hold_sse_pattern(unsigned index, uint64_t pattern)
+{
+    __asm__ volatile("movq %0, %%xmm7" : : "r"(pattern) : "xmm7");
+    for (;;) {
+        uint64_t seen;
+        __asm__ volatile("movq %%xmm7, %0" : "=r"(seen));
+        if (seen != pattern) {
+            sse_corruptions++;
+            __asm__ volatile("movq %0, %%xmm7" : : "r"(pattern) : "xmm7");
+        }
+        sse_rounds[index]++;
+    }
+}
+
+static void hold_first_pattern(void)
+{
+    hold_sse_pattern(0, 0x1111222233334444ull);
+}
+
+static void hold_second_pattern(void)
+{
+    hold_sse_pattern(1, 0x5555666677778888ull);
+}
+
+static void sse_registers_survive_preemption(void)
+{
+    sse_corruptions = sse_rounds[0] = sse_rounds[1] = 0;
+    uint64_t first = thread_start(hold_first_pattern, resources.priority - 1);
+    uint64_t second = thread_start(hold_second_pattern, resources.priority - 1);
+    sleep_ms(100); /* several slices each: many switches between the two */
+    EXPECT(sse_rounds[0] > 0 && sse_rounds[1] > 0);
+    EXPECT(sse_corruptions == 0);
+    object_delete(first);
+    object_delete(second);
+}
+
 static const struct user_test tests[] = {
     {"thread_bad_configuration_is_refused", bad_configuration_is_refused},
     {"thread_higher_priority_runs_at_once", higher_priority_runs_at_once},
     {"thread_lower_priority_waits_until_we_block", lower_priority_waits_until_we_block},
     {"thread_equal_priorities_share_the_cpu", equal_priorities_share_the_cpu},
     {"thread_spinning_thread_cannot_starve_others", spinning_thread_cannot_starve_higher_priority},
+    {"thread_sse_registers_survive_preemption", sse_registers_survive_preemption},
 };
 TEST_TABLE(thread_tests, tests);

@@ -1,5 +1,6 @@
 /* The `syscall` instruction lands here: %rcx = user rip, %r11 = user rflags, still on the user stack.
- * Builds the same struct trap_frame an interrupt would, so both leave through trap_return. */
+ * Builds the same struct trap_frame an interrupt would (so the scheduler, ex_regs and fault code see one
+ * layout), and returns with sysret. */
 #include <arch/cpu_local.h>
 #include <arch/segments.h>
 
@@ -36,4 +37,28 @@ syscall_entry:
     pushq %rax
     mov %rsp, %rdi
     call syscall_dispatch
-    jmp trap_return
+
+    /* Back the way we came: sysret. The frame's rip is always a user address (ex_regs checks it),
+     * so sysret cannot fault in kernel mode on a non-canonical %rcx. */
+    popq %rax
+    popq %rbx
+    popq %rcx
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    popq %rbp
+    popq %r8
+    popq %r9
+    popq %r10
+    popq %r11
+    popq %r12
+    popq %r13
+    popq %r14
+    popq %r15
+    add $16, %rsp                    /* vector, error code */
+    popq %rcx                        /* user rip */
+    add $8, %rsp                     /* cs */
+    popq %r11                        /* user rflags */
+    popq %rsp                        /* user rsp (ss is implied by sysret) */
+    swapgs
+    sysretq
