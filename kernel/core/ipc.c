@@ -59,8 +59,8 @@ static enum error apply_item(struct thread *sender, struct thread *receiver, uin
         if (error != ERROR_NONE || !apply) {
             return error;
         }
-        return memory_map(sender->task, ITEM_BASE(word) << PAGE_SHIFT_BITS, ITEM_ORDER(word), ITEM_RIGHTS(word), grant,
-                          receiver->task, destination);
+        return memory_map(&sender->task->space, ITEM_BASE(word) << PAGE_SHIFT_BITS, ITEM_ORDER(word), ITEM_RIGHTS(word),
+                          grant, &receiver->task->space, destination);
     }
     if (type == ITEM_TYPE_CAPABILITY && !receiver->in_fault) {
         error = place_in_window(receiver->utcb->capability_window, type, ITEM_ORDER(word), offset, 1, &destination);

@@ -4,13 +4,12 @@
 #include <kapsel/memory.h>
 #include <kapsel/memory_mapping.h>
 #include <kapsel/panic.h>
-#include <kapsel/task.h>
 #include <string.h>
 
-/* One record per page a task maps; the frame's tree orders them by derivation. */
+/* One record per page a memory space maps; the frame's tree orders them by derivation. */
 struct memory_mapping {
     struct mapping_node node;
-    struct task *task;
+    struct memory_space *space;
     uint64_t virt;
 };
 
@@ -43,10 +42,10 @@ static struct mapping_tree *tree_of(uint64_t phys)
     return &frame_trees[index];
 }
 
-/* The record of task's mapping at virt, or NULL (not mapped, or a kernel-owned page such as a UTCB). */
-static struct memory_mapping *find_mapping(struct task *task, uint64_t virt, uint64_t *phys, unsigned *rights)
+/* The record of the space's mapping at virt, or NULL (not mapped, or a kernel-owned page such as a UTCB). */
+static struct memory_mapping *find_mapping(struct memory_space *space, uint64_t virt, uint64_t *phys, unsigned *rights)
 {
-    if (!address_space_lookup(task->address_space, virt, phys, rights)) {
+    if (!address_space_lookup(space->root, virt, phys, rights)) {
         return NULL;
     }
     struct mapping_tree *tree = tree_of(*phys);
@@ -55,7 +54,7 @@ static struct memory_mapping *find_mapping(struct task *task, uint64_t virt, uin
     }
     for (struct mapping_node *node = tree->first; node; node = node->next) {
         struct memory_mapping *mapping = (struct memory_mapping *)node;
-        if (mapping->task == task && mapping->virt == virt) {
+        if (mapping->space == space && mapping->virt == virt) {
             return mapping;
         }
     }
@@ -64,23 +63,23 @@ static struct memory_mapping *find_mapping(struct task *task, uint64_t virt, uin
 
 static void free_record(struct memory_mapping *mapping)
 {
-    struct factory *quota = mapping->task->quota;
+    struct factory *quota = mapping->space->quota;
     kmem_free(mapping, sizeof(*mapping));
     factory_refund(quota, memory_mapping_record_size());
 }
 
-static enum error new_record(struct task *task, uint64_t virt, struct memory_mapping **mapping)
+static enum error new_record(struct memory_space *space, uint64_t virt, struct memory_mapping **mapping)
 {
-    enum error error = factory_charge(task->quota, memory_mapping_record_size());
+    enum error error = factory_charge(space->quota, memory_mapping_record_size());
     if (error != ERROR_NONE) {
         return error;
     }
     *mapping = kmem_alloc(sizeof(**mapping));
     if (!*mapping) {
-        factory_refund(task->quota, memory_mapping_record_size());
+        factory_refund(space->quota, memory_mapping_record_size());
         return ERROR_OUT_OF_MEMORY;
     }
-    (*mapping)->task = task;
+    (*mapping)->space = space;
     (*mapping)->virt = virt;
     return ERROR_NONE;
 }
@@ -89,7 +88,7 @@ static void unmap_revoked(struct mapping_node *node, void *context)
 {
     (void)context;
     struct memory_mapping *mapping = (struct memory_mapping *)node;
-    address_space_unmap(mapping->task->address_space, mapping->virt);
+    address_space_unmap(mapping->space->root, mapping->virt);
     free_record(mapping);
 }
 
@@ -109,7 +108,7 @@ static bool valid_range(uint64_t virt, unsigned order)
            address_space_valid_user_range(virt, (uint64_t)FRAME_SIZE << order);
 }
 
-enum error memory_allocate(struct task *task, uint64_t virt, unsigned order, unsigned rights)
+enum error memory_allocate(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights)
 {
     if (!valid_range(virt, order) || rights == 0 || rights > MEMORY_ALL) {
         return ERROR_INVALID_ARGUMENT;
@@ -119,11 +118,11 @@ enum error memory_allocate(struct task *task, uint64_t virt, unsigned order, uns
         uint64_t page = virt + i * FRAME_SIZE;
         uint64_t phys, old_phys;
         unsigned old_rights;
-        if (address_space_lookup(task->address_space, page, &old_phys, &old_rights)) {
+        if (address_space_lookup(space->root, page, &old_phys, &old_rights)) {
             return ERROR_SLOT_OCCUPIED;
         }
         struct memory_mapping *mapping;
-        enum error error = new_record(task, page, &mapping);
+        enum error error = new_record(space, page, &mapping);
         if (error != ERROR_NONE) {
             return error;
         }
@@ -132,7 +131,7 @@ enum error memory_allocate(struct task *task, uint64_t virt, unsigned order, uns
             return ERROR_OUT_OF_MEMORY;
         }
         memset(phys_to_virt(phys), 0, FRAME_SIZE);
-        error = address_space_map(task->address_space, task->quota, page, phys, rights);
+        error = address_space_map(space->root, space->quota, page, phys, rights);
         if (error != ERROR_NONE) {
             free_record(mapping);
             frame_allocator_free(physical_memory(), phys, 0);
@@ -144,7 +143,7 @@ enum error memory_allocate(struct task *task, uint64_t virt, unsigned order, uns
 }
 
 /* Makes room at a destination page: whatever was mapped there before goes, with what derives from it. */
-static void clear_destination(struct task *to, uint64_t virt)
+static void clear_destination(struct memory_space *to, uint64_t virt)
 {
     uint64_t phys;
     unsigned rights;
@@ -154,8 +153,8 @@ static void clear_destination(struct task *to, uint64_t virt)
     }
 }
 
-static enum error map_page(struct task *from, uint64_t from_virt, unsigned rights, bool grant, struct task *to,
-                           uint64_t to_virt)
+static enum error map_page(struct memory_space *from, uint64_t from_virt, unsigned rights, bool grant,
+                           struct memory_space *to, uint64_t to_virt)
 {
     uint64_t phys, existing_phys;
     unsigned source_rights, existing_rights;
@@ -165,7 +164,7 @@ static enum error map_page(struct task *from, uint64_t from_virt, unsigned right
     if (!find_mapping(from, from_virt, &phys, &source_rights)) {
         return ERROR_NONE; /* holes in the source are skipped */
     }
-    if (address_space_lookup(to->address_space, to_virt, &existing_phys, &existing_rights) &&
+    if (address_space_lookup(to->root, to_virt, &existing_phys, &existing_rights) &&
         !find_mapping(to, to_virt, &existing_phys, &existing_rights)) {
         return ERROR_SLOT_OCCUPIED; /* a kernel-owned page (UTCB) is never replaced */
     }
@@ -184,16 +183,16 @@ static enum error map_page(struct task *from, uint64_t from_virt, unsigned right
         free_record(mapping);
         return ERROR_NONE;
     }
-    error = address_space_map(to->address_space, to->quota, to_virt, phys, source_rights & rights);
+    error = address_space_map(to->root, to->quota, to_virt, phys, source_rights & rights);
     if (error != ERROR_NONE) {
         free_record(mapping);
         return error;
     }
     if (grant) {
         mapping_tree_replace(tree_of(phys), &source->node, &mapping->node);
-        mapping->task = to;
+        mapping->space = to;
         mapping->virt = to_virt;
-        address_space_unmap(from->address_space, from_virt);
+        address_space_unmap(from->root, from_virt);
         free_record(source);
     } else {
         mapping_tree_insert_child(&source->node, &mapping->node);
@@ -201,8 +200,8 @@ static enum error map_page(struct task *from, uint64_t from_virt, unsigned right
     return ERROR_NONE;
 }
 
-enum error memory_map(struct task *from, uint64_t from_virt, unsigned order, unsigned rights, bool grant,
-                      struct task *to, uint64_t to_virt)
+enum error memory_map(struct memory_space *from, uint64_t from_virt, unsigned order, unsigned rights, bool grant,
+                      struct memory_space *to, uint64_t to_virt)
 {
     if (!valid_range(from_virt, order) || !valid_range(to_virt, order) || rights > MEMORY_ALL) {
         return ERROR_INVALID_ARGUMENT;
@@ -217,7 +216,7 @@ enum error memory_map(struct task *from, uint64_t from_virt, unsigned order, uns
     return ERROR_NONE;
 }
 
-enum error memory_unmap(struct task *task, uint64_t virt, unsigned order, bool include_self)
+enum error memory_unmap(struct memory_space *space, uint64_t virt, unsigned order, bool include_self)
 {
     if (!valid_range(virt, order)) {
         return ERROR_INVALID_ARGUMENT;
@@ -226,7 +225,7 @@ enum error memory_unmap(struct task *task, uint64_t virt, unsigned order, bool i
     for (uint64_t i = 0; i < pages; i++) {
         uint64_t phys;
         unsigned rights;
-        struct memory_mapping *mapping = find_mapping(task, virt + i * FRAME_SIZE, &phys, &rights);
+        struct memory_mapping *mapping = find_mapping(space, virt + i * FRAME_SIZE, &phys, &rights);
         if (mapping) {
             revoke(mapping, phys, include_self);
         }
@@ -234,19 +233,19 @@ enum error memory_unmap(struct task *task, uint64_t virt, unsigned order, bool i
     return ERROR_NONE;
 }
 
-static void unmap_task_page(uint64_t virt, uint64_t phys, void *context)
+static void unmap_space_page(uint64_t virt, uint64_t phys, void *context)
 {
-    struct task *task = context;
+    struct memory_space *space = context;
     unsigned rights;
-    struct memory_mapping *mapping = find_mapping(task, virt, &phys, &rights);
+    struct memory_mapping *mapping = find_mapping(space, virt, &phys, &rights);
     if (mapping) {
         revoke(mapping, phys, true);
     } else {
-        address_space_unmap(task->address_space, virt);
+        address_space_unmap(space->root, virt);
     }
 }
 
-void memory_unmap_task(struct task *task)
+void memory_unmap_space(struct memory_space *space)
 {
-    address_space_for_each_page(task->address_space, unmap_task_page, task);
+    address_space_for_each_page(space->root, unmap_space_page, space);
 }

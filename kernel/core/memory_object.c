@@ -20,8 +20,8 @@ enum error memory_object_invoke(struct capability *capability, uint64_t tag, uin
         if (MESSAGE_TAG_WORDS(tag) < 1 || ITEM_TYPE(message[0]) != ITEM_TYPE_MEMORY) {
             return ERROR_INVALID_ARGUMENT;
         }
-        return memory_allocate(capability->owner, ITEM_BASE(message[0]) << PAGE_SHIFT_BITS, ITEM_ORDER(message[0]),
-                               ITEM_RIGHTS(message[0]));
+        return memory_allocate(&capability->owner->space, ITEM_BASE(message[0]) << PAGE_SHIFT_BITS,
+                               ITEM_ORDER(message[0]), ITEM_RIGHTS(message[0]));
     case MEMORY_INFO: {
         if (!(capability->rights & RIGHT_READ)) {
             return ERROR_MISSING_RIGHTS;

@@ -52,7 +52,7 @@ static void load_segments(struct task *root, const uint8_t *image, const struct 
         uint64_t first_page = segment->vaddr & ~(uint64_t)(FRAME_SIZE - 1);
         uint64_t end = segment->vaddr + segment->memory_size;
         for (uint64_t page = first_page; page < end; page += FRAME_SIZE) {
-            enum error error = memory_allocate(root, page, 0, segment_rights(segment->flags));
+            enum error error = memory_allocate(&root->space, page, 0, segment_rights(segment->flags));
             if (error == ERROR_SLOT_OCCUPIED) {
                 boot_fail("%s: segments share the page at %#llx (link with page-aligned segments)", ROOT_TASK_IMAGE,
                           (unsigned long long)page);
@@ -60,7 +60,7 @@ static void load_segments(struct task *root, const uint8_t *image, const struct 
             check(error, "segment memory");
             uint64_t phys;
             unsigned rights;
-            address_space_lookup(root->address_space, page, &phys, &rights);
+            address_space_lookup(root->space.root, page, &phys, &rights);
             /* Copy the part of [page, page + 4 KiB) that the file provides. */
             uint64_t from = page > segment->vaddr ? page : segment->vaddr;
             uint64_t file_end = segment->vaddr + segment->file_size;
@@ -83,7 +83,7 @@ static void map_boot_modules(struct task *root, const struct boot_info *info, st
         uint64_t first = module->phys & ~(uint64_t)(FRAME_SIZE - 1);
         uint64_t offset = module->phys - first;
         for (uint64_t phys = first; phys < module->phys + module->size; phys += FRAME_SIZE) {
-            check(address_space_map(root->address_space, root->quota, next + (phys - first), phys, MEMORY_READ),
+            check(address_space_map(root->space.root, root->space.quota, next + (phys - first), phys, MEMORY_READ),
                   "boot module mapping");
         }
         boot_info->modules[i].address = next + offset;
@@ -125,11 +125,11 @@ void root_task_create(const struct boot_info *info)
     capability_install(&root->slots[ROOT_CONSOLE], console_object(), RIGHT_WRITE | RIGHT_GRANT);
 
     load_segments(root, search.data, &elf);
-    check(memory_allocate(root, ROOT_STACK_TOP - ROOT_STACK_SIZE, 4, MEMORY_READ | MEMORY_WRITE), "stack");
-    check(memory_allocate(root, ROOT_BOOT_INFO_ADDRESS, 0, MEMORY_READ), "boot information page");
+    check(memory_allocate(&root->space, ROOT_STACK_TOP - ROOT_STACK_SIZE, 4, MEMORY_READ | MEMORY_WRITE), "stack");
+    check(memory_allocate(&root->space, ROOT_BOOT_INFO_ADDRESS, 0, MEMORY_READ), "boot information page");
     uint64_t phys;
     unsigned rights;
-    address_space_lookup(root->address_space, ROOT_BOOT_INFO_ADDRESS, &phys, &rights);
+    address_space_lookup(root->space.root, ROOT_BOOT_INFO_ADDRESS, &phys, &rights);
     map_boot_modules(root, info, phys_to_virt(phys));
 
     /* No pager and no exception handler: a fault in the root task stops it, with the reason printed. */

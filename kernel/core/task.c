@@ -28,12 +28,12 @@ enum error task_create(struct factory *factory, uint64_t slot_count, struct task
     }
     struct task *created = (struct task *)object;
     created->object.charged_bytes += kmem_charge_size(table_size);
-    created->quota = factory;
+    created->space.quota = factory;
     created->slot_count = slot_count;
     list_init(&created->threads);
     created->slots = kmem_alloc(table_size);
     if (created->slots) {
-        error = address_space_create(factory, &created->address_space);
+        error = address_space_create(factory, true, &created->space.root);
     } else {
         error = ERROR_OUT_OF_MEMORY;
     }
@@ -60,8 +60,8 @@ void task_teardown(struct task *task)
     for (uint64_t i = 1; i < task->slot_count; i++) {
         capability_revoke(&task->slots[i], true);
     }
-    memory_unmap_task(task);
-    address_space_destroy(task->address_space, task->quota);
+    memory_unmap_space(&task->space);
+    address_space_destroy(task->space.root, task->space.quota);
     kmem_free(task->slots, task->slot_count * sizeof(struct capability));
 }
 
@@ -70,8 +70,8 @@ static enum error map_memory_item(struct task *caller, struct task *target, uint
     if (ITEM_TYPE(item) != ITEM_TYPE_MEMORY) {
         return ERROR_INVALID_ARGUMENT;
     }
-    return memory_map(caller, ITEM_BASE(item) << PAGE_SHIFT_BITS, ITEM_ORDER(item), ITEM_RIGHTS(item),
-                      ITEM_FLAGS(item) & ITEM_GRANT, target, destination);
+    return memory_map(&caller->space, ITEM_BASE(item) << PAGE_SHIFT_BITS, ITEM_ORDER(item), ITEM_RIGHTS(item),
+                      ITEM_FLAGS(item) & ITEM_GRANT, &target->space, destination);
 }
 
 static enum error map_capability_item(struct task *caller, struct task *target, uint64_t item, uint64_t destination)
@@ -113,7 +113,7 @@ static enum error memory_info(struct task *target, uint64_t *message, unsigned *
     if (!address_space_valid_user_range(message[0] & ~(uint64_t)0xfff, 0x1000)) {
         return ERROR_OUT_OF_RANGE;
     }
-    message[0] = address_space_lookup(target->address_space, message[0], &phys, &rights);
+    message[0] = address_space_lookup(target->space.root, message[0], &phys, &rights);
     message[1] = rights;
     *reply_words = 2;
     return ERROR_NONE;
@@ -143,7 +143,7 @@ enum error task_invoke(struct capability *capability, uint64_t tag, uint64_t *me
         if (ITEM_TYPE(message[0]) != ITEM_TYPE_MEMORY) {
             return ERROR_INVALID_ARGUMENT;
         }
-        return memory_unmap(target, ITEM_BASE(message[0]) << PAGE_SHIFT_BITS, ITEM_ORDER(message[0]),
+        return memory_unmap(&target->space, ITEM_BASE(message[0]) << PAGE_SHIFT_BITS, ITEM_ORDER(message[0]),
                             message[1] & UNMAP_SELF);
     case TASK_MAP_CAPABILITY:
         return map_capability_item(caller, target, message[0], message[1]);

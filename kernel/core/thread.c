@@ -73,7 +73,7 @@ static void unbind_from_task(struct thread *thread)
     if (!thread->task) {
         return;
     }
-    address_space_unmap(thread->task->address_space, thread->utcb_address);
+    address_space_unmap(thread->task->space.root, thread->utcb_address);
     list_remove(&thread->task_link);
     thread->task = NULL;
 }
@@ -130,7 +130,7 @@ enum error thread_bind(struct thread *thread, struct task *task, uint64_t utcb_a
     if (!address_space_valid_user_range(utcb_address, FRAME_SIZE)) {
         return ERROR_OUT_OF_RANGE;
     }
-    if (address_space_lookup(task->address_space, utcb_address, &phys, &rights)) {
+    if (address_space_lookup(task->space.root, utcb_address, &phys, &rights)) {
         return ERROR_SLOT_OCCUPIED;
     }
     if (frame_allocator_alloc(physical_memory(), 0, &phys) != ERROR_NONE) {
@@ -140,7 +140,7 @@ enum error thread_bind(struct thread *thread, struct task *task, uint64_t utcb_a
     memset(utcb, 0, FRAME_SIZE);
     /* The UTCB is the kernel's page: mapped without a mapping record, so it cannot be mapped on or revoked. */
     enum error error =
-        address_space_map(task->address_space, task->quota, utcb_address, phys, MEMORY_READ | MEMORY_WRITE);
+        address_space_map(task->space.root, task->space.quota, utcb_address, phys, MEMORY_READ | MEMORY_WRITE);
     if (error != ERROR_NONE) {
         frame_allocator_free(physical_memory(), phys, 0);
         return error;

@@ -46,10 +46,10 @@ bool address_space_valid_user_range(uint64_t virt, uint64_t size)
            size <= USER_ADDRESS_LIMIT - virt;
 }
 
-enum error address_space_create(struct factory *quota, uint64_t *root)
+enum error address_space_create(struct factory *quota, bool share_kernel_half, uint64_t *root)
 {
     enum error error = allocate_table(quota, root);
-    if (error != ERROR_NONE) {
+    if (error != ERROR_NONE || !share_kernel_half) {
         return error;
     }
     memcpy(table(*root) + USER_PML4_ENTRIES, table(paging_kernel_root()) + USER_PML4_ENTRIES,

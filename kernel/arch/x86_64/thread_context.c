@@ -66,7 +66,7 @@ void thread_context_switch(struct thread *prev, struct thread *next)
     __asm__ volatile("fxsave64 %0" : "=m"(prev->context.fpu_state));
     __asm__ volatile("fxrstor64 %0" : : "m"(next->context.fpu_state));
     if (next->task) {
-        uint64_t root = next->task->address_space;
+        uint64_t root = next->task->space.root;
         if ((read_cr3() & PTE_ADDRESS_MASK) != root) {
             write_cr3(root);
         }

@@ -111,6 +111,7 @@ enum object_type {
     OBJECT_SCHEDULER,
     OBJECT_MEMORY,  /* the root task's source of physical memory */
     OBJECT_CONSOLE, /* the kernel console, for the root task's log service */
+    OBJECT_VM,      /* a guest-physical address space and its virtual CPUs */
     OBJECT_TYPE_COUNT
 };
 
@@ -161,6 +162,7 @@ enum factory_operation {
  *   gate:    [2] slot of the thread to bind to, [3] label the receiver sees
  *   irq:     none (a software Irq)
  *   factory: [2] quota in bytes, taken from this factory's quota
+ *   vm:      [2] number of virtual CPUs (1..VM_MAX_VCPUS)
  */
 
 enum irq_operation {
@@ -177,6 +179,17 @@ enum memory_operation {
 enum console_operation {
     CONSOLE_WRITE = 1, /* [0] byte count, [1..] the bytes */
 };
+
+enum vm_operation {
+    VM_MAP = 1,     /* [0] memory item in the caller, [1] guest-physical destination (page-aligned) */
+    VM_UNMAP,       /* [0] ITEM_MEMORY(guest page, order, 0, 0): removes guest memory */
+    VM_VCPU_CREATE, /* [0] vCPU index, [1] address in the caller for its state page (struct vcpu_state) */
+    VM_RUN,         /* [0] vCPU index: runs the guest until an exit needs the VMM; see state->exit */
+    VM_INFO,        /* -> [0] vCPUs, [1] guest-physical bytes mapped, [2] 1 if the hardware supports VMs */
+};
+
+#define VM_MAX_VCPUS 16
+#define VM_GUEST_PHYSICAL_LIMIT 0x0000010000000000ull /* 1 TiB of guest-physical space */
 
 /* --- page faults and exceptions, as the kernel sends them to a thread's handlers ------------ */
 

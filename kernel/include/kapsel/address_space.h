@@ -8,8 +8,17 @@
 
 struct factory;
 
-/* A new, empty address space (kernel half shared); its tables are charged to quota. */
-enum error address_space_create(struct factory *quota, uint64_t *root);
+/* Memory that pages are mapped into: a task's user address space, or a VM's guest-physical space. */
+struct memory_space {
+    uint64_t root;         /* arch page-table root (physical) */
+    struct factory *quota; /* pays for its page tables and mapping records */
+};
+
+/*
+ * A new, empty address space whose tables are charged to quota. A task's
+ * shares the kernel half; a VM's guest-physical space (nested paging) must not.
+ */
+enum error address_space_create(struct factory *quota, bool share_kernel_half, uint64_t *root);
 
 /* Frees every page table of the user half (mappings must already be gone) and the root. */
 void address_space_destroy(uint64_t root, struct factory *quota);

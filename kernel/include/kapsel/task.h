@@ -2,6 +2,7 @@
 #ifndef KAPSEL_TASK_H
 #define KAPSEL_TASK_H
 
+#include <kapsel/address_space.h>
 #include <kapsel/list.h>
 #include <kapsel/object.h>
 #include <stdint.h>
@@ -11,10 +12,9 @@
 
 struct task {
     struct object object;
-    uint64_t address_space; /* arch page-table root (physical) */
+    struct memory_space space; /* its address space, paid for by the factory that made the task */
     struct capability *slots;
     uint64_t slot_count;
-    struct factory *quota; /* pays for page tables and mapping records of this task */
     struct list_node threads;
 };
 
