@@ -4,6 +4,7 @@
 #include <kapsel/kmem.h>
 #include <kapsel/task.h>
 #include <kapsel/thread.h>
+#include <kapsel/vm.h>
 
 enum error factory_charge(struct factory *factory, uint64_t bytes)
 {
@@ -129,6 +130,17 @@ static enum error create_object(struct factory *factory, struct task *caller, co
             return ERROR_INVALID_ARGUMENT;
         }
         return create_factory(factory, message[2], object);
+    case OBJECT_VM: {
+        if (words < 3) {
+            return ERROR_INVALID_ARGUMENT;
+        }
+        struct vm *vm = NULL;
+        enum error error = vm_create(factory, message[2], &vm);
+        if (error == ERROR_NONE) {
+            *object = &vm->object;
+        }
+        return error;
+    }
     default:
         return ERROR_INVALID_ARGUMENT;
     }

@@ -8,6 +8,7 @@
 #include <kapsel/memory_object.h>
 #include <kapsel/scheduler.h>
 #include <kapsel/task.h>
+#include <kapsel/vm.h>
 #include <string.h>
 
 #define IPC_FLAGS (IPC_SEND | IPC_RECEIVE | IPC_OPEN_WAIT | IPC_REPLY)
@@ -338,6 +339,8 @@ static enum error invoke_object(struct capability *capability, uint64_t tag, uin
         return memory_object_invoke(capability, tag, message, reply_words);
     case OBJECT_CONSOLE:
         return console_object_invoke(capability, tag, message, reply_words);
+    case OBJECT_VM:
+        return vm_invoke(capability, tag, message, reply_words);
     default:
         return ERROR_INVALID_OPERATION;
     }

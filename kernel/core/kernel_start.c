@@ -8,6 +8,7 @@
 #include <kapsel/print.h>
 #include <kapsel/root_task.h>
 #include <kapsel/scheduler.h>
+#include <kapsel/vcpu.h>
 
 static const struct boot_info *boot_info;
 
@@ -46,6 +47,11 @@ void kernel_start(struct boot_info *info)
     }
     scheduler_init();
     arch_timer_init();
+    if (arch_virtualization_init(&reason)) {
+        kprintf("Virtualization: %s\n", reason);
+    } else {
+        kprintf("Virtualization: not available: %s (Vm objects cannot be created)\n", reason);
+    }
 
     if (boot_command_line_has(info, "ktest")) {
         run_self_tests(info);

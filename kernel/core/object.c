@@ -6,6 +6,7 @@
 #include <kapsel/panic.h>
 #include <kapsel/task.h>
 #include <kapsel/thread.h>
+#include <kapsel/vm.h>
 
 enum error object_allocate(struct factory *factory, enum object_type type, size_t size, struct object **object)
 {
@@ -73,6 +74,10 @@ void object_destroy(struct object *object)
     case OBJECT_IRQ:
         irq_teardown((struct irq *)object);
         break;
+    case OBJECT_VM:
+        /* Frees itself, possibly later: a preempted VM_RUN may still be inside it. */
+        vm_teardown((struct vm *)object);
+        return;
     case OBJECT_FACTORY:
         /* A factory's memory outlives it while objects it paid for still exist. */
         factory_teardown((struct factory *)object);

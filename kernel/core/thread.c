@@ -10,6 +10,7 @@
 #include <kapsel/scheduler.h>
 #include <kapsel/task.h>
 #include <kapsel/thread.h>
+#include <kapsel/vm.h>
 #include <string.h>
 
 enum error thread_create(struct factory *factory, struct thread **thread)
@@ -90,6 +91,7 @@ void thread_kill(struct thread *thread, const char *reason)
     ipc_thread_dies(thread);
     scheduler_remove(thread);
     thread->state = THREAD_DEAD;
+    vm_vcpu_owner_gone(thread);
     unbind_from_task(thread);
 }
 

@@ -10,6 +10,7 @@
 
 struct task;
 struct ipc_gate;
+struct vm;
 
 #define THREAD_KERNEL_STACK_SIZE 16384
 #define FAULT_MESSAGE_WORDS 5
@@ -54,6 +55,10 @@ struct thread {
     struct list_node bound_gates; /* gates whose receiver is this thread */
     struct list_node bound_irqs;
     struct list_node pending_irqs;
+
+    /* the one vCPU this thread owns (a VMM thread), or NULL */
+    struct vm *vcpu_vm;
+    unsigned vcpu_index;
 
     /* page faults and exceptions, sent by the kernel on the thread's behalf */
     bool in_fault;
