@@ -46,6 +46,7 @@ def microapp(name, srcs, deps_srcs = [], copts = [], hdrs = [], includes = [], e
             "//lib/runtime:runtime_hdrs",
             "//kernel:include/kapsel/abi.h",
             "//kernel:include/kapsel/error.h",
+            "//kernel:include/kapsel/vcpu_state.h",
             "@newlib//:headers",
         ],
         includes = includes,
@@ -54,7 +55,7 @@ def microapp(name, srcs, deps_srcs = [], copts = [], hdrs = [], includes = [], e
             "lib/runtime/include",
         ],
         system_include_dirs = ["external/newlib/include"],
-        # Only abi.h and error.h of kernel/include are inputs; searched last, its string.h cannot shadow newlib's.
+        # Only abi.h, error.h and vcpu_state.h of kernel/include are inputs; searched last, its string.h cannot shadow newlib's.
         late_include_dirs = ["kernel/include"],
         copts = MICROAPP_COPTS + copts,
         linker_script = "//lib/runtime:microapp.ld",

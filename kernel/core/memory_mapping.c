@@ -168,7 +168,11 @@ static enum error map_page(struct memory_space *from, uint64_t from_virt, unsign
         !find_mapping(to, to_virt, &existing_phys, &existing_rights)) {
         return ERROR_SLOT_OCCUPIED; /* a kernel-owned page (UTCB) is never replaced */
     }
-    if ((source_rights & rights) == 0) {
+    unsigned new_rights = source_rights & rights;
+    if (to->guest_physical) {
+        new_rights = (new_rights & ~MEMORY_EXECUTE) | (rights & MEMORY_EXECUTE);
+    }
+    if (!(new_rights & MEMORY_READ)) {
         return ERROR_MISSING_RIGHTS;
     }
     struct memory_mapping *mapping;
@@ -183,7 +187,7 @@ static enum error map_page(struct memory_space *from, uint64_t from_virt, unsign
         free_record(mapping);
         return ERROR_NONE;
     }
-    error = address_space_map(to->root, to->quota, to_virt, phys, source_rights & rights);
+    error = address_space_map(to->root, to->quota, to_virt, phys, new_rights);
     if (error != ERROR_NONE) {
         free_record(mapping);
         return error;

@@ -23,6 +23,7 @@ enum error vm_create(struct factory *factory, uint64_t vcpu_count, struct vm **v
     }
     struct vm *created = (struct vm *)object;
     created->space.quota = factory;
+    created->space.guest_physical = true;
     created->vcpu_count = (uint32_t)vcpu_count;
     error = address_space_create(factory, false, &created->space.root);
     if (error != ERROR_NONE) {

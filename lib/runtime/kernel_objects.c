@@ -80,6 +80,11 @@ enum error factory_create_factory(uint64_t factory, uint64_t dest_slot, uint64_t
     return operate3(factory, FACTORY_CREATE, OBJECT_FACTORY, dest_slot, quota);
 }
 
+enum error factory_create_vm(uint64_t factory, uint64_t dest_slot, uint64_t vcpus)
+{
+    return operate3(factory, FACTORY_CREATE, OBJECT_VM, dest_slot, vcpus);
+}
+
 enum error factory_info(uint64_t factory, uint64_t *quota, uint64_t *used)
 {
     return reply_words(operate(factory, FACTORY_INFO, 0), quota, used);
@@ -189,6 +194,35 @@ enum error irq_trigger(uint64_t irq)
 enum error irq_acknowledge(uint64_t irq)
 {
     return operate(irq, IRQ_ACKNOWLEDGE, 0);
+}
+
+enum error vm_map(uint64_t vm, uint64_t item, uint64_t guest_physical)
+{
+    return operate2(vm, VM_MAP, item, guest_physical);
+}
+
+enum error vm_unmap(uint64_t vm, uint64_t item)
+{
+    return operate1(vm, VM_UNMAP, item);
+}
+
+enum error vm_vcpu_create(uint64_t vm, uint64_t index, uint64_t state_address)
+{
+    return operate2(vm, VM_VCPU_CREATE, index, state_address);
+}
+
+enum error vm_run(uint64_t vm, uint64_t index)
+{
+    return operate1(vm, VM_RUN, index);
+}
+
+enum error vm_info(uint64_t vm, uint64_t *vcpus, uint64_t *guest_bytes, bool *supported)
+{
+    enum error error = reply_words(operate(vm, VM_INFO, 0), vcpus, guest_bytes);
+    if (error == ERROR_NONE) {
+        *supported = utcb()->message[2] != 0;
+    }
+    return error;
 }
 
 enum error memory_allocate(uint64_t memory, uint64_t item)

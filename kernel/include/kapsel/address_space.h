@@ -12,6 +12,12 @@ struct factory;
 struct memory_space {
     uint64_t root;         /* arch page-table root (physical) */
     struct factory *quota; /* pays for its page tables and mapping records */
+    /*
+     * A VM's guest-physical space. There, "execute" means the guest may run
+     * code from the page: a VMM grants it without holding it, as it never
+     * executes guest memory itself (its own mapping stays non-executable).
+     */
+    bool guest_physical;
 };
 
 /*

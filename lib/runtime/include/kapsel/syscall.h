@@ -76,6 +76,8 @@ enum error factory_create_gate(uint64_t factory, uint64_t dest_slot, uint64_t th
 enum error factory_create_irq(uint64_t factory, uint64_t dest_slot);
 /* A child factory with quota bytes taken from this factory's quota. */
 enum error factory_create_factory(uint64_t factory, uint64_t dest_slot, uint64_t quota);
+/* A Vm with vcpus virtual CPUs (1..VM_MAX_VCPUS); its vCPUs and guest page tables are charged to this factory. */
+enum error factory_create_vm(uint64_t factory, uint64_t dest_slot, uint64_t vcpus);
 enum error factory_info(uint64_t factory, uint64_t *quota, uint64_t *used);
 
 /* --- Task ----------------------------------------------------------------------------------- */
@@ -119,6 +121,19 @@ enum error irq_bind(uint64_t irq, uint64_t thread_slot, uint64_t label);
 enum error irq_trigger(uint64_t irq);
 /* Ready for the next one; raises in the meantime were kept as one pending. */
 enum error irq_acknowledge(uint64_t irq);
+
+/* --- Vm ------------------------------------------------------------------------------------ */
+
+/* Maps the caller's memory named by item (ITEM_MEMORY) into the guest at guest_physical (aligned to the item). */
+enum error vm_map(uint64_t vm, uint64_t item, uint64_t guest_physical);
+/* Removes guest memory: item is ITEM_MEMORY(guest page, order, 0, 0). */
+enum error vm_unmap(uint64_t vm, uint64_t item);
+/* Creates vCPU index; the kernel maps its struct vcpu_state (kapsel/vcpu_state.h) at state_address in the caller. */
+enum error vm_vcpu_create(uint64_t vm, uint64_t index, uint64_t state_address);
+/* Runs vCPU index until an exit needs the VMM; the exit and the guest's registers are in its state page. */
+enum error vm_run(uint64_t vm, uint64_t index);
+/* The Vm's vCPU count, guest-physical bytes mapped, and whether this machine can run VMs at all. */
+enum error vm_info(uint64_t vm, uint64_t *vcpus, uint64_t *guest_bytes, bool *supported);
 
 /* --- Memory and console (the root task's) ---------------------------------------------------- */
 
