@@ -7,8 +7,10 @@
  */
 #include "support.h"
 #include <kapsel/environment.h>
+#include <kapsel/vcpu_state.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ITERATIONS 10000
 #define WARM_UP 100
@@ -71,6 +73,43 @@ static void echo_server(void)
     }
 }
 
+static uint8_t guest_code[4096] __attribute__((aligned(4096)));
+static struct vcpu_state *vcpu_state;
+
+/* One guest exit and re-entry: VMMCALL exits to us, we skip it, the guest jumps back to it. */
+static void vm_exit_round_trip(uint64_t vm)
+{
+    vm_run(vm, 0);
+    vcpu_state->rip += vcpu_state->exit.instruction_length;
+}
+
+/* A VM whose guest (32-bit, paging off) loops on VMMCALL; 0 if this machine cannot run VMs. */
+static uint64_t hypercall_loop_vm(void)
+{
+    static const uint8_t loop[] = {0x0f, 0x01, 0xd9, 0xeb, 0xfb}; /* vmmcall; jmp back to it */
+    memcpy(guest_code, loop, sizeof(loop));
+    uint64_t vm = slot_new();
+    uint64_t state_address = address_new(1);
+    if (factory_create_vm(resources.factory, vm, 1) != ERROR_NONE ||
+        vm_map(vm, ITEM_MEMORY((uint64_t)(uintptr_t)guest_code >> 12, 0, MEMORY_ALL, 0), 0x1000) != ERROR_NONE ||
+        vm_vcpu_create(vm, 0, state_address) != ERROR_NONE) {
+        return 0;
+    }
+    vcpu_state = (struct vcpu_state *)(uintptr_t)state_address;
+    memset(vcpu_state, 0, sizeof(*vcpu_state));
+    vcpu_state->cr0 = 0x11;
+    vcpu_state->rflags = 0x2;
+    vcpu_state->rip = 0x1000;
+    vcpu_state->cs = (struct vcpu_segment){0x8, 0xc9b, 0xffffffff, 0};
+    struct vcpu_segment data = {0x10, 0xc93, 0xffffffff, 0};
+    vcpu_state->ds = vcpu_state->es = vcpu_state->fs = vcpu_state->gs = vcpu_state->ss = data;
+    vcpu_state->tr = (struct vcpu_segment){0, 0x8b, 0xffff, 0};
+    vcpu_state->ldtr = (struct vcpu_segment){0, 0x82, 0xffff, 0};
+    vcpu_state->gdtr.limit = vcpu_state->idtr.limit = 0xffff;
+    vcpu_state->pat = 0x0007040600070406ull;
+    return vm;
+}
+
 int main(void)
 {
     if (!support_init(10)) {
@@ -87,6 +126,13 @@ int main(void)
     uint64_t remote_server = thread_start_in(task, echo_server, resources.priority, 0);
     uint64_t remote_gate = gate_new(remote_server, 2);
     measure("ipc_call_reply_two_tasks", call_empty, remote_gate);
+
+    uint64_t vm = hypercall_loop_vm();
+    if (vm) {
+        measure("vm_exit_round_trip", vm_exit_round_trip, vm);
+    } else {
+        printf("bench vm_exit_round_trip skipped: this machine cannot run VMs\n");
+    }
     printf("bench done\n");
     return 0;
 }
