@@ -479,6 +479,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         {"log", MANIFEST_CAPABILITY_LOG},
         {"factory", MANIFEST_CAPABILITY_FACTORY},
         {"scheduler", MANIFEST_CAPABILITY_SCHEDULER},
+        {"icu", MANIFEST_CAPABILITY_ICU},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (token_equals(source, plain[i].name)) {
@@ -488,7 +489,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         }
     }
     if (!token_starts_with(source, "peer:")) {
-        return fail(parser, "unknown capability %T (known: log, factory, scheduler, peer:<app>)", source);
+        return fail(parser, "unknown capability %T (known: log, factory, scheduler, icu, peer:<app>)", source);
     }
     struct token peer = {source->start + 5, source->length - 5};
     if (!valid_app_name(&peer)) {

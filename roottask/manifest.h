@@ -36,7 +36,7 @@
  *                                                                 -- at most 63 bytes
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
- *     source     = "log" | "factory" | "scheduler" | "peer:" app-name
+ *     source     = "log" | "factory" | "scheduler" | "icu" | "peer:" app-name
  *     option     = "quota=" size                                  -- factory only, and required there
  *     text       = at most 255 bytes, no control bytes, no '#'
  *
@@ -61,6 +61,7 @@
  *              quota must exceed the sum of its factories' quotas by at least
  *              MANIFEST_MIN_OWN_QUOTA (for its own task, thread, page tables).
  *   scheduler  the root task's scheduler capability, without RIGHT_DELETE
+ *   icu        the interrupt controller: binding Irqs to hardware lines (drivers only)
  *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
  *              this manifest, declared before or after); <app> receives this
  *              app's messages with the gate label = this app's index in the
@@ -106,6 +107,7 @@ enum manifest_capability_type {
     MANIFEST_CAPABILITY_LOG = 1,
     MANIFEST_CAPABILITY_FACTORY,
     MANIFEST_CAPABILITY_SCHEDULER,
+    MANIFEST_CAPABILITY_ICU,
     MANIFEST_CAPABILITY_PEER,
 };
 

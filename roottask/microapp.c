@@ -135,6 +135,9 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
     case MANIFEST_CAPABILITY_SCHEDULER:
         *source = ROOT_SCHEDULER; /* handed over without RIGHT_DELETE, like every named capability */
         return ERROR_NONE;
+    case MANIFEST_CAPABILITY_ICU:
+        *source = ROOT_ICU;
+        return ERROR_NONE;
     case MANIFEST_CAPABILITY_PEER: {
         const struct microapp *peer = &apps[capability->peer];
         if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED) {

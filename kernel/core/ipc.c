@@ -1,5 +1,6 @@
 #include <kapsel/console_object.h>
 #include <kapsel/factory.h>
+#include <kapsel/icu.h>
 #include <kapsel/ipc.h>
 #include <kapsel/ipc_gate.h>
 #include <kapsel/irq.h>
@@ -341,6 +342,8 @@ static enum error invoke_object(struct capability *capability, uint64_t tag, uin
         return console_object_invoke(capability, tag, message, reply_words);
     case OBJECT_VM:
         return vm_invoke(capability, tag, message, reply_words);
+    case OBJECT_ICU:
+        return icu_invoke(capability, tag, message, reply_words);
     default:
         return ERROR_INVALID_OPERATION;
     }

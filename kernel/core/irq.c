@@ -1,3 +1,4 @@
+#include <kapsel/interrupt_lines.h>
 #include <kapsel/ipc.h>
 #include <kapsel/irq.h>
 #include <kapsel/thread.h>
@@ -21,6 +22,7 @@ void irq_raise(struct irq *irq)
 static void acknowledge(struct irq *irq)
 {
     irq->in_service = false;
+    interrupt_line_unmask(irq);
     if (irq->pending) {
         irq->pending = false;
         if (list_linked(&irq->pending_link)) {
@@ -80,6 +82,7 @@ enum error irq_invoke(struct capability *capability, uint64_t tag, uint64_t *mes
 
 void irq_teardown(struct irq *irq)
 {
+    interrupt_line_unbind(irq);
     if (irq->receiver) {
         list_remove(&irq->receiver_link);
         if (list_linked(&irq->pending_link)) {

@@ -1,5 +1,6 @@
 #include <kapsel/arch.h>
 #include <kapsel/boot_files.h>
+#include <kapsel/interrupt_lines.h>
 #include <kapsel/kernel.h>
 #include <kapsel/ktest.h>
 #include <kapsel/memory.h>
@@ -47,6 +48,11 @@ void kernel_start(struct boot_info *info)
     }
     scheduler_init();
     arch_timer_init();
+    if (interrupt_lines_init(&reason)) {
+        kprintf("Interrupt lines: %u (%s)\n", interrupt_lines_count(), reason);
+    } else {
+        kprintf("Interrupt lines: none: %s\n", reason);
+    }
     if (arch_virtualization_init(&reason)) {
         kprintf("Virtualization: %s\n", reason);
     } else {

@@ -196,6 +196,20 @@ enum error irq_acknowledge(uint64_t irq)
     return operate(irq, IRQ_ACKNOWLEDGE, 0);
 }
 
+enum error icu_bind_line(uint64_t icu, uint64_t irq, uint64_t line, unsigned flags)
+{
+    return operate3(icu, ICU_BIND_LINE, irq, line, flags);
+}
+
+enum error icu_info(uint64_t icu, uint64_t *lines)
+{
+    enum error error = operate(icu, ICU_INFO, 0);
+    if (error == ERROR_NONE) {
+        *lines = utcb()->message[0];
+    }
+    return error;
+}
+
 enum error vm_map(uint64_t vm, uint64_t item, uint64_t guest_physical)
 {
     return operate2(vm, VM_MAP, item, guest_physical);

@@ -68,18 +68,49 @@ static void map_pages(uint64_t virt, uint64_t phys, uint64_t size, uint64_t flag
     }
 }
 
+/* Maps [base, end) of physical memory into the physmap: 2 MiB pages where a whole one fits, 4 KiB elsewhere. */
+static void map_physmap_range(uint64_t base, uint64_t end, uint64_t flags)
+{
+    uint64_t phys = base;
+    while (phys < end) {
+        bool large_fits = phys % LARGE_PAGE_SIZE == 0 && end - phys >= LARGE_PAGE_SIZE;
+        uint64_t *entry = large_fits ? walk_create(PHYSMAP_BASE + phys, 2) : NULL;
+        if (entry && !(*entry & PTE_PRESENT)) {
+            *entry = phys | flags | PTE_PRESENT | PTE_LARGE;
+            phys += LARGE_PAGE_SIZE;
+            continue;
+        }
+        entry = walk_create(PHYSMAP_BASE + phys, 1);
+        if (entry && !(*entry & PTE_PRESENT)) {
+            *entry = phys | flags | PTE_PRESENT;
+        }
+        phys += PAGE_SIZE; /* NULL: a large page already maps this address */
+    }
+}
+
+/*
+ * RAM (usable and ACPI) is mapped write-back; every other region of the
+ * memory map only at its own 4 KiB pages and uncached, since it may be
+ * device memory, and so that device windows next to it can still be mapped.
+ */
 static void map_physmap(const struct boot_info *info)
 {
     for (size_t i = 0; i < info->memory_count; i++) {
-        uint64_t base = info->memory[i].base & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
-        uint64_t end =
-            (info->memory[i].base + info->memory[i].size + LARGE_PAGE_SIZE - 1) & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
+        const struct memory_region *region = &info->memory[i];
+        uint64_t base = region->base & ~(uint64_t)(PAGE_SIZE - 1);
+        uint64_t end = (region->base + region->size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
         if (end > PHYSMAP_SIZE) {
             kprintf("memory above %#llx is not mapped (physmap limit)\n", (unsigned long long)PHYSMAP_SIZE);
             end = PHYSMAP_SIZE;
         }
+        bool ram =
+            region->type == MEMORY_USABLE || region->type == MEMORY_ACPI_RECLAIMABLE || region->type == MEMORY_ACPI_NVS;
+        uint64_t flags = PTE_WRITABLE | PTE_GLOBAL | PTE_NO_EXECUTE;
+        if (!ram) {
+            flags |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
+        }
         if (base < end) {
-            map_pages(PHYSMAP_BASE + base, base, end - base, PTE_WRITABLE | PTE_GLOBAL | PTE_NO_EXECUTE, 2);
+            map_physmap_range(base, end, flags);
         }
     }
 }

@@ -43,6 +43,7 @@ enum error pvh_read_boot_info(uint64_t start_info_phys, struct boot_info *info, 
     info->loader_data[info->loader_data_count++] =
         (struct phys_range){start_info_phys, start_info_phys + sizeof(*start)};
     copy_string(start->command_line_phys, info->command_line, sizeof(info->command_line));
+    info->acpi_rsdp = start->rsdp_phys;
 
     if (start->version >= 1 && start->memory_map_count > 0) {
         uint64_t size = (uint64_t)start->memory_map_count * sizeof(struct pvh_memory_map_entry);

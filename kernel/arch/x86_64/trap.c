@@ -1,7 +1,9 @@
 #include <arch/cpu.h>
+#include <arch/io_apic.h>
 #include <arch/lapic.h>
 #include <arch/memory_layout.h>
 #include <arch/trap.h>
+#include <kapsel/interrupt_lines.h>
 #include <kapsel/ipc.h>
 #include <kapsel/panic.h>
 #include <kapsel/print.h>
@@ -171,6 +173,14 @@ void trap_dispatch(struct trap_frame *frame)
             before_user_return();
         } else {
             handle_exception(frame);
+        }
+        return;
+    }
+    if (frame->vector >= VECTOR_FIRST_LINE && frame->vector < VECTOR_FIRST_LINE + INTERRUPT_LINES) {
+        interrupt_line_fired((uint32_t)(frame->vector - VECTOR_FIRST_LINE));
+        lapic_end_of_interrupt();
+        if (from_user) {
+            before_user_return();
         }
         return;
     }

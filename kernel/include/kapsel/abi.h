@@ -112,6 +112,7 @@ enum object_type {
     OBJECT_MEMORY,  /* the root task's source of physical memory */
     OBJECT_CONSOLE, /* the kernel console, for the root task's log service */
     OBJECT_VM,      /* a guest-physical address space and its virtual CPUs */
+    OBJECT_ICU,     /* the interrupt controller: ties Irq objects to hardware interrupt lines */
     OBJECT_TYPE_COUNT
 };
 
@@ -171,6 +172,13 @@ enum irq_operation {
     IRQ_ACKNOWLEDGE, /* ready for the next one; triggers meanwhile are kept as one pending */
 };
 
+enum icu_operation {
+    ICU_BIND_LINE = 1, /* [0] Irq slot, [1] line, [2] ICU_LINE_* flags: the line raises that Irq */
+    ICU_INFO,          /* -> [0] number of hardware interrupt lines (0: no interrupt controller) */
+};
+
+#define ICU_LINE_ISA 0x1u /* [1] is an ISA IRQ number, translated through the firmware's overrides */
+
 enum memory_operation {
     MEMORY_ALLOCATE = 1, /* [0] ITEM_MEMORY in the caller: fresh zeroed frames mapped there */
     MEMORY_INFO,         /* -> [0] free bytes, [1] total bytes */
@@ -209,6 +217,7 @@ enum root_capability {
     ROOT_SCHEDULER,
     ROOT_MEMORY,
     ROOT_CONSOLE,
+    ROOT_ICU,
     ROOT_FIRST_FREE_SLOT,
 };
 

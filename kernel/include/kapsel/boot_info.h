@@ -48,6 +48,7 @@ struct boot_info {
     struct boot_module modules[BOOT_MAX_MODULES];
     size_t module_count;
     char command_line[BOOT_COMMAND_LINE_SIZE];
+    uint64_t acpi_rsdp; /* physical address of the ACPI RSDP, 0 if the loader gave none */
     /* Physical ranges the loader's own data occupies (start_info, module list, ...): never handed out. */
     struct phys_range loader_data[4];
     size_t loader_data_count;

@@ -12,8 +12,10 @@ struct irq {
     struct object object;
     struct thread *receiver;
     uint64_t label;
-    bool pending;                   /* raised, not yet delivered */
-    bool in_service;                /* delivered, not yet acknowledged: further raises stay pending */
+    bool pending;    /* raised, not yet delivered */
+    bool in_service; /* delivered, not yet acknowledged: further raises stay pending */
+    bool line_bound; /* a hardware interrupt line raises it */
+    uint32_t line;
     struct list_node receiver_link; /* in receiver->bound_irqs */
     struct list_node pending_link;  /* in receiver->pending_irqs */
 };

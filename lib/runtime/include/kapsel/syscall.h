@@ -122,6 +122,11 @@ enum error irq_trigger(uint64_t irq);
 /* Ready for the next one; raises in the meantime were kept as one pending. */
 enum error irq_acknowledge(uint64_t irq);
 
+/* Ties irq to a hardware interrupt line (flags ICU_LINE_ISA: line is an ISA IRQ number). */
+enum error icu_bind_line(uint64_t icu, uint64_t irq, uint64_t line, unsigned flags);
+/* The number of hardware interrupt lines (0: no interrupt controller). */
+enum error icu_info(uint64_t icu, uint64_t *lines);
+
 /* --- Vm ------------------------------------------------------------------------------------ */
 
 /* Maps the caller's memory named by item (ITEM_MEMORY) into the guest at guest_physical (aligned to the item). */
