@@ -480,6 +480,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         {"factory", MANIFEST_CAPABILITY_FACTORY},
         {"scheduler", MANIFEST_CAPABILITY_SCHEDULER},
         {"icu", MANIFEST_CAPABILITY_ICU},
+        {"io_ports", MANIFEST_CAPABILITY_IO_PORTS},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (token_equals(source, plain[i].name)) {
@@ -489,7 +490,8 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         }
     }
     if (!token_starts_with(source, "peer:")) {
-        return fail(parser, "unknown capability %T (known: log, factory, scheduler, icu, peer:<app>)", source);
+        return fail(parser, "unknown capability %T (known: log, factory, scheduler, icu, io_ports, peer:<app>)",
+                    source);
     }
     struct token peer = {source->start + 5, source->length - 5};
     if (!valid_app_name(&peer)) {

@@ -36,7 +36,7 @@
  *                                                                 -- at most 63 bytes
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
- *     source     = "log" | "factory" | "scheduler" | "icu" | "peer:" app-name
+ *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "peer:" app-name
  *     option     = "quota=" size                                  -- factory only, and required there
  *     text       = at most 255 bytes, no control bytes, no '#'
  *
@@ -62,6 +62,7 @@
  *              MANIFEST_MIN_OWN_QUOTA (for its own task, thread, page tables).
  *   scheduler  the root task's scheduler capability, without RIGHT_DELETE
  *   icu        the interrupt controller: binding Irqs to hardware lines (drivers only)
+ *   io_ports   the x86 I/O port space: granting port ranges to tasks (the PCI and device owners only)
  *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
  *              this manifest, declared before or after); <app> receives this
  *              app's messages with the gate label = this app's index in the
@@ -108,6 +109,7 @@ enum manifest_capability_type {
     MANIFEST_CAPABILITY_FACTORY,
     MANIFEST_CAPABILITY_SCHEDULER,
     MANIFEST_CAPABILITY_ICU,
+    MANIFEST_CAPABILITY_IO_PORTS,
     MANIFEST_CAPABILITY_PEER,
 };
 

@@ -138,6 +138,9 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
     case MANIFEST_CAPABILITY_ICU:
         *source = ROOT_ICU;
         return ERROR_NONE;
+    case MANIFEST_CAPABILITY_IO_PORTS:
+        *source = ROOT_IO_PORTS;
+        return ERROR_NONE;
     case MANIFEST_CAPABILITY_PEER: {
         const struct microapp *peer = &apps[capability->peer];
         if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED) {

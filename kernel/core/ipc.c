@@ -1,6 +1,7 @@
 #include <kapsel/console_object.h>
 #include <kapsel/factory.h>
 #include <kapsel/icu.h>
+#include <kapsel/io_ports.h>
 #include <kapsel/ipc.h>
 #include <kapsel/ipc_gate.h>
 #include <kapsel/irq.h>
@@ -344,6 +345,8 @@ static enum error invoke_object(struct capability *capability, uint64_t tag, uin
         return vm_invoke(capability, tag, message, reply_words);
     case OBJECT_ICU:
         return icu_invoke(capability, tag, message, reply_words);
+    case OBJECT_IO_PORTS:
+        return io_ports_invoke(capability, tag, message, reply_words);
     default:
         return ERROR_INVALID_OPERATION;
     }

@@ -5,6 +5,7 @@
 #include <kapsel/elf.h>
 #include <kapsel/factory.h>
 #include <kapsel/icu.h>
+#include <kapsel/io_ports.h>
 #include <kapsel/memory.h>
 #include <kapsel/memory_mapping.h>
 #include <kapsel/memory_object.h>
@@ -125,6 +126,7 @@ void root_task_create(const struct boot_info *info)
     capability_install(&root->slots[ROOT_MEMORY], memory_object(), RIGHT_READ | RIGHT_WRITE);
     capability_install(&root->slots[ROOT_CONSOLE], console_object(), RIGHT_WRITE | RIGHT_GRANT);
     capability_install(&root->slots[ROOT_ICU], icu_object(), RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
+    capability_install(&root->slots[ROOT_IO_PORTS], io_ports_object(), RIGHT_WRITE | RIGHT_GRANT);
 
     load_segments(root, search.data, &elf);
     check(memory_allocate(&root->space, ROOT_STACK_TOP - ROOT_STACK_SIZE, 4, MEMORY_READ | MEMORY_WRITE), "stack");

@@ -1,5 +1,6 @@
 #include <kapsel/address_space.h>
 #include <kapsel/factory.h>
+#include <kapsel/io_ports.h>
 #include <kapsel/kmem.h>
 #include <kapsel/memory_mapping.h>
 #include <kapsel/task.h>
@@ -61,6 +62,7 @@ void task_teardown(struct task *task)
         capability_revoke(&task->slots[i], true);
     }
     memory_unmap_space(&task->space);
+    io_ports_release(task);
     address_space_destroy(task->space.root, task->space.quota);
     kmem_free(task->slots, task->slot_count * sizeof(struct capability));
 }

@@ -210,6 +210,16 @@ enum error icu_info(uint64_t icu, uint64_t *lines)
     return error;
 }
 
+enum error io_ports_grant(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count)
+{
+    return operate3(io_ports, IO_PORTS_GRANT, task, first, count);
+}
+
+enum error io_ports_revoke(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count)
+{
+    return operate3(io_ports, IO_PORTS_REVOKE, task, first, count);
+}
+
 enum error vm_map(uint64_t vm, uint64_t item, uint64_t guest_physical)
 {
     return operate2(vm, VM_MAP, item, guest_physical);

@@ -329,8 +329,9 @@ static void numbers_are_checked(void **state)
 static void capabilities_are_checked(void **state)
 {
     (void)state;
-    expect_error("microapp a\nimage a.elf\ncapability console\n",
-                 "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, icu, peer:<app>)");
+    expect_error(
+        "microapp a\nimage a.elf\ncapability console\n",
+        "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, icu, io_ports, peer:<app>)");
     expect_error("microapp a\nimage a.elf\ncapability factory\n",
                  "manifest line 3: capability 'factory' needs quota=<size>");
     expect_error("microapp a\nimage a.elf\ncapability factory size=4K\n",

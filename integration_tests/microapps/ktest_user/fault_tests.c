@@ -1,6 +1,7 @@
 /* Faults of other threads arrive as IPC: page faults at the pager, exceptions at the handler. */
 #include "user_test.h"
 #include <kapsel/environment.h>
+#include <kapsel/runtime.h>
 
 #define CHILD_HANDLER_SLOT 30
 #define CHILD_RESULT_SLOT 31
@@ -114,11 +115,62 @@ static void fault_without_handler_stops_only_that_thread(void)
     object_delete(thread);
 }
 
+/* Reads the POST diagnostic port (harmless), then reports through CHILD_RESULT_SLOT that it could. */
+static void read_port(void)
+{
+    uint8_t value;
+    __asm__ volatile("inb $0x80, %0" : "=a"(value));
+    utcb()->message[0] = value;
+    ipc_call(CHILD_RESULT_SLOT, MESSAGE_TAG(1, 1, 0), NEVER);
+    block_forever();
+}
+
+/* Runs a read_port thread in task; true if it reported back, false if its #GP reached our handler gate. */
+static bool port_read_allowed(uint64_t task)
+{
+    uint64_t thread = thread_start_in(task, read_port, resources.priority - 1, CHILD_HANDLER_SLOT);
+    EXPECT(thread != 0);
+    struct invoke_result result = ipc_wait(TIMEOUTS(0, 2000));
+    EXPECT_ERROR(result.error, ERROR_NONE);
+    bool reported = result.error == ERROR_NONE && result.label == 0xe6;
+    if (reported) {
+        ipc_reply(MESSAGE_TAG(0, 0, 0));
+    } else {
+        EXPECT(MESSAGE_TAG_LABEL(result.tag) == LABEL_EXCEPTION && utcb()->message[0] == 13);
+    }
+    object_delete(thread); /* its UTCB address is free again for the next attempt */
+    return reported;
+}
+
+static void io_ports_are_granted_and_revoked_per_task(void)
+{
+    uint64_t io_ports = capability_named("io_ports");
+    EXPECT(io_ports != 0);
+    uint64_t task = task_sharing_image();
+    uint64_t handler_gate = gate_new(APP_THREAD, 0xe5);
+    uint64_t result_gate = gate_new(APP_THREAD, 0xe6);
+    EXPECT_ERROR(task_map_capability(task, ITEM_CAPABILITY(handler_gate, 0, RIGHT_WRITE, 0), CHILD_HANDLER_SLOT),
+                 ERROR_NONE);
+    EXPECT_ERROR(task_map_capability(task, ITEM_CAPABILITY(result_gate, 0, RIGHT_WRITE, 0), CHILD_RESULT_SLOT),
+                 ERROR_NONE);
+    EXPECT(!port_read_allowed(task));
+    EXPECT_ERROR(io_ports_grant(io_ports, task, 0x80, 1), ERROR_NONE);
+    EXPECT(port_read_allowed(task));
+    EXPECT_ERROR(io_ports_revoke(io_ports, task, 0x80, 1), ERROR_NONE);
+    EXPECT(!port_read_allowed(task));
+    EXPECT_ERROR(io_ports_grant(io_ports, task, 0xfff0, 0x20), ERROR_OUT_OF_RANGE);
+    EXPECT_ERROR(io_ports_grant(io_ports, resources.factory, 0x80, 1), ERROR_WRONG_OBJECT_TYPE);
+    object_delete(task);
+    object_delete(handler_gate);
+    object_delete(result_gate);
+}
+
 static const struct user_test tests[] = {
     {"fault_kernel_memory_access_reaches_the_exception_handler", kernel_memory_access_reaches_the_exception_handler},
     {"fault_privileged_instruction_reaches_the_exception_handler",
      privileged_instruction_reaches_the_exception_handler},
     {"fault_page_fault_is_resolved_by_the_pager", page_fault_is_resolved_by_the_pager},
     {"fault_without_handler_stops_only_that_thread", fault_without_handler_stops_only_that_thread},
+    {"fault_io_ports_are_granted_and_revoked_per_task", io_ports_are_granted_and_revoked_per_task},
 };
 TEST_TABLE(fault_tests, tests);

@@ -1,5 +1,6 @@
 #include <arch/segments.h>
 #include <stdint.h>
+#include <string.h>
 
 struct __attribute__((packed)) task_state_segment {
     uint32_t reserved0;
@@ -19,7 +20,13 @@ struct __attribute__((packed)) descriptor_pointer {
 #define IST_STACK_SIZE 8192
 
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
-static struct task_state_segment tss;
+/* The TSS with the I/O permission bitmap of the running task right behind it (a set bit denies a port). */
+static struct __attribute__((packed, aligned(16))) {
+    struct task_state_segment tss;
+    uint8_t io_bitmap[IO_BITMAP_BYTES];
+    uint8_t io_bitmap_end; /* the CPU may read one byte past the bitmap: it must be all ones */
+} cpu_tss;
+static const uint8_t *io_bitmap_loaded; /* whose bitmap is in cpu_tss.io_bitmap; NULL: all ports denied */
 
 /* Access/flags bytes: present, DPL, code/data, long mode (code) or writable (data). */
 static uint64_t gdt[] = {
@@ -35,24 +42,40 @@ static uint64_t gdt[] = {
 
 static void install_tss_descriptor(void)
 {
-    uint64_t base = (uint64_t)(uintptr_t)&tss;
-    uint64_t limit = sizeof(tss) - 1;
+    uint64_t base = (uint64_t)(uintptr_t)&cpu_tss;
+    uint64_t limit = sizeof(cpu_tss) - 1;
     gdt[SELECTOR_TSS / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 | (uint64_t)0x89 << 40 |
                             ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
     gdt[SELECTOR_TSS / 8 + 1] = base >> 32;
 }
 
+void tss_load_io_bitmap(const uint8_t *bitmap, bool changed)
+{
+    if (bitmap == io_bitmap_loaded && !changed) {
+        return;
+    }
+    if (bitmap) {
+        memcpy(cpu_tss.io_bitmap, bitmap, IO_BITMAP_BYTES);
+    } else {
+        memset(cpu_tss.io_bitmap, 0xff, IO_BITMAP_BYTES);
+    }
+    io_bitmap_loaded = bitmap;
+}
+
 void tss_set_kernel_stack(uint64_t stack_top)
 {
-    tss.rsp[0] = stack_top;
+    cpu_tss.tss.rsp[0] = stack_top;
 }
 
 void gdt_init(void)
 {
-    tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(ist_stacks[0] + IST_STACK_SIZE);
-    tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)(ist_stacks[1] + IST_STACK_SIZE);
-    tss.ist[IST_MACHINE_CHECK - 1] = (uint64_t)(uintptr_t)(ist_stacks[2] + IST_STACK_SIZE);
-    tss.io_bitmap_offset = sizeof(tss); /* no I/O bitmap: user port access needs IOPL, which we never grant */
+    cpu_tss.tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(ist_stacks[0] + IST_STACK_SIZE);
+    cpu_tss.tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)(ist_stacks[1] + IST_STACK_SIZE);
+    cpu_tss.tss.ist[IST_MACHINE_CHECK - 1] = (uint64_t)(uintptr_t)(ist_stacks[2] + IST_STACK_SIZE);
+    /* User port access goes through the bitmap only (IOPL stays 0); it starts denying every port. */
+    cpu_tss.tss.io_bitmap_offset = sizeof(struct task_state_segment);
+    memset(cpu_tss.io_bitmap, 0xff, sizeof(cpu_tss.io_bitmap));
+    cpu_tss.io_bitmap_end = 0xff;
     install_tss_descriptor();
 
     struct descriptor_pointer pointer = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};

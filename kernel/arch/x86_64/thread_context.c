@@ -71,6 +71,7 @@ void thread_context_switch(struct thread *prev, struct thread *next)
             write_cr3(root);
         }
         msr_write(MSR_FS_BASE, next->utcb_address);
+        tss_load_io_bitmap(next->task->io_bitmap, false);
     }
     tss_set_kernel_stack(stack_top(next));
     cpu_local_set_kernel_stack(stack_top(next));

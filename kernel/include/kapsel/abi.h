@@ -109,10 +109,11 @@ enum object_type {
     OBJECT_IRQ,
     OBJECT_FACTORY,
     OBJECT_SCHEDULER,
-    OBJECT_MEMORY,  /* the root task's source of physical memory */
-    OBJECT_CONSOLE, /* the kernel console, for the root task's log service */
-    OBJECT_VM,      /* a guest-physical address space and its virtual CPUs */
-    OBJECT_ICU,     /* the interrupt controller: ties Irq objects to hardware interrupt lines */
+    OBJECT_MEMORY,   /* the root task's source of physical memory */
+    OBJECT_CONSOLE,  /* the kernel console, for the root task's log service */
+    OBJECT_VM,       /* a guest-physical address space and its virtual CPUs */
+    OBJECT_ICU,      /* the interrupt controller: ties Irq objects to hardware interrupt lines */
+    OBJECT_IO_PORTS, /* x86 I/O port space: grants port ranges to tasks */
     OBJECT_TYPE_COUNT
 };
 
@@ -179,6 +180,11 @@ enum icu_operation {
 
 #define ICU_LINE_ISA 0x1u /* [1] is an ISA IRQ number, translated through the firmware's overrides */
 
+enum io_ports_operation {
+    IO_PORTS_GRANT = 1, /* [0] task slot, [1] first port, [2] count: the task may use these ports */
+    IO_PORTS_REVOKE,    /* [0] task slot, [1] first port, [2] count */
+};
+
 enum memory_operation {
     MEMORY_ALLOCATE = 1, /* [0] ITEM_MEMORY in the caller: fresh zeroed frames mapped there */
     MEMORY_INFO,         /* -> [0] free bytes, [1] total bytes */
@@ -218,6 +224,7 @@ enum root_capability {
     ROOT_MEMORY,
     ROOT_CONSOLE,
     ROOT_ICU,
+    ROOT_IO_PORTS,
     ROOT_FIRST_FREE_SLOT,
 };
 

@@ -16,6 +16,7 @@ struct task {
     struct capability *slots;
     uint64_t slot_count;
     struct list_node threads;
+    uint8_t *io_bitmap; /* x86: the ports it may use, one bit each, set = denied; NULL: none */
 };
 
 /* A new task with slot_count (a power of two) empty capability slots, charged to factory. */

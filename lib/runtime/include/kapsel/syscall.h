@@ -127,6 +127,10 @@ enum error icu_bind_line(uint64_t icu, uint64_t irq, uint64_t line, unsigned fla
 /* The number of hardware interrupt lines (0: no interrupt controller). */
 enum error icu_info(uint64_t icu, uint64_t *lines);
 
+/* Lets task use ports [first, first + count) (x86 I/O port space capability). */
+enum error io_ports_grant(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count);
+enum error io_ports_revoke(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count);
+
 /* --- Vm ------------------------------------------------------------------------------------ */
 
 /* Maps the caller's memory named by item (ITEM_MEMORY) into the guest at guest_physical (aligned to the item). */

@@ -15,10 +15,16 @@
 #define IST_MACHINE_CHECK 3
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Loads the kernel GDT and TSS (with the IST stacks) on this CPU. */
 void gdt_init(void);
+
+#define IO_BITMAP_BYTES 8192 /* one bit per port, 65536 ports */
+
+/* Makes bitmap (a task's, one bit per port, set = denied; NULL = deny all) the one the CPU checks. */
+void tss_load_io_bitmap(const uint8_t *bitmap, bool changed);
 
 /* The stack the CPU switches to on an interrupt or exception from user mode. */
 void tss_set_kernel_stack(uint64_t stack_top);
