@@ -48,6 +48,57 @@ def expect_outcome(outcome, *needles):
     return check
 
 
+def expect_during(start, witness, end, at_least):
+    """Between the first start line and the end line after it, the log must show witness at_least times."""
+    def check(verdict, log):
+        first = log.find(start)
+        last = log.find(end, first + 1) if first >= 0 else -1
+        if first < 0 or last < 0:
+            return "log lacks %r followed by %r" % (start, end)
+        seen = log.count(witness, first, last)
+        if seen < at_least:
+            return "%d times %r between %r and %r, expected at least %d" % (seen, witness, start, end, at_least)
+        return None
+    return check
+
+
+def all_of(*checks):
+    """Every check must pass; the first failure is the verdict."""
+    def check(verdict, log):
+        for one in checks:
+            error = one(verdict, log)
+            if error:
+                return error
+        return None
+    return check
+
+
+# The uvmm Micro-Apps of the system test manifest: each VM's output and how it ended.
+VM_LINES = (
+    "[vm_basic] [vm_basic] hello from the test guest",
+    "[vm_basic] [vm_basic] CPUID 0x40000000 signature: KapselVMM",
+    "[vm_basic] [vm_basic] hypercall value 0x1234abcd",
+    "[vm_basic] [vm_basic] hypercall value 0x4b415053",
+    "vm_basic: VM ended: guest exited with status 0",
+    "vm_basic: exited with status 0",
+    "vm_out_of_ram: VM ended: guest accessed guest-physical 0x40000000 which is neither RAM nor a device",
+    "vm_out_of_ram: exited with status 2",
+    "vm_triple_fault: VM ended: triple fault",
+    "vm_triple_fault: exited with status 2",
+    "vm_spin: VM ended: guest exited with status 0",
+    "vm_spin: exited with status 0",
+    "[vm_ticker] [vm_ticker] hypercall value 0xa",
+    "vm_ticker: VM ended: guest exited with status 0",
+    "vm_ticker: exited with status 0",
+)
+
+# vm_spin's guest spins for seconds without an exit; vm_ticker's prints a tick every ~0.1 s of its own CPU time.
+# Without preemption of a running guest at most one tick could slip in (one 20 ms time slice between vm_spin's
+# "spinning" line and its loop); with it, the two guests share the CPU and most ticks land in between.
+SPIN_IS_PREEMPTED = expect_during("[vm_spin] [vm_spin] spinning", "[vm_ticker] [vm_ticker] hypercall value",
+                                  "[vm_spin] [vm_spin] spun", at_least=3)
+
+
 def make_archive(directory, name, files):
     """A cpio newc archive of {file name: bytes}, made with the same tool as the real boot archive."""
     content_dir = os.path.join(directory, name + ".d")
@@ -78,10 +129,12 @@ def scenarios(inputs, system_archive, smoke_archive):
     finished = "^roottask: all Micro-Apps finished"
     return [
         Scenario("user_tests_and_misbehaving_microapps_q35",
-                 expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
-                                "privileged: stopped", "hello: exited with status 0"),
+                 all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
+                                       "privileged: stopped", "hello: exited with status 0", *VM_LINES),
+                        SPIN_IS_PREEMPTED),
                  initrd=system_archive, append="", until=finished, timeout=300),
-        Scenario("user_tests_microvm", expect_outcome("passed", " passed, 0 failed"), machine="microvm",
+        Scenario("user_tests_microvm", all_of(expect_outcome("passed", " passed, 0 failed", *VM_LINES),
+                                              SPIN_IS_PREEMPTED), machine="microvm",
                  initrd=system_archive, append="", until=finished, timeout=300),
         Scenario("roottask_reports_every_way_an_app_ends",
                  expect_outcome("passed", "exits: exited with status 7", "null_read: stopped: page fault at 0x0",

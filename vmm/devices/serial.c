@@ -1,0 +1,144 @@
+#include "serial.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Register offsets; with LCR.DLAB set, offsets 0 and 1 are the divisor latch instead. */
+#define REGISTER_DATA 0      /* read: receive buffer, write: transmit holding */
+#define REGISTER_INTERRUPT 1 /* interrupt enable */
+#define REGISTER_FIFO 2      /* read: interrupt identification, write: FIFO control */
+#define REGISTER_LINE_CONTROL 3
+#define REGISTER_MODEM_CONTROL 4
+#define REGISTER_LINE_STATUS 5
+#define REGISTER_MODEM_STATUS 6
+#define REGISTER_SCRATCH 7
+
+#define LINE_CONTROL_DLAB 0x80
+#define LINE_STATUS_EMPTY 0x60 /* THRE and TEMT: the transmitter takes a byte at once */
+#define NO_INTERRUPT_PENDING 0x01
+#define INTERRUPT_ENABLE_BITS 0x0f
+#define MODEM_CONTROL_BITS 0x1f
+
+static void print_line(struct serial *serial)
+{
+    printf("[%s] %.*s\n", serial->vm_name, (int)serial->length, serial->line);
+    serial->length = 0;
+}
+
+/* A guest must not steer the host's console: control bytes are shown as '?' (tabs stay). */
+static char printable(uint8_t byte)
+{
+    return (byte < 0x20 && byte != '\t') || byte == 0x7f ? '?' : (char)byte;
+}
+
+static void transmit(struct serial *serial, uint8_t byte)
+{
+    if (byte == '\n') {
+        print_line(serial);
+        return;
+    }
+    if (byte == '\r') {
+        return; /* CR LF line ends print like LF */
+    }
+    if (serial->length == sizeof(serial->line)) {
+        print_line(serial);
+    }
+    serial->line[serial->length++] = printable(byte);
+}
+
+static bool divisor_latch(const struct serial *serial)
+{
+    return serial->line_control & LINE_CONTROL_DLAB;
+}
+
+static const char *serial_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
+{
+    const struct serial *serial = context;
+    (void)size; /* the registry admits 1-byte accesses only */
+    switch (offset) {
+    case REGISTER_DATA:
+        *value = divisor_latch(serial) ? serial->divisor_low : 0; /* no input: the receive buffer is empty */
+        break;
+    case REGISTER_INTERRUPT:
+        *value = divisor_latch(serial) ? serial->divisor_high : serial->interrupt_enable;
+        break;
+    case REGISTER_FIFO:
+        *value = NO_INTERRUPT_PENDING;
+        break;
+    case REGISTER_LINE_CONTROL:
+        *value = serial->line_control;
+        break;
+    case REGISTER_MODEM_CONTROL:
+        *value = serial->modem_control;
+        break;
+    case REGISTER_LINE_STATUS:
+        *value = LINE_STATUS_EMPTY;
+        break;
+    case REGISTER_MODEM_STATUS:
+        *value = 0; /* no modem lines */
+        break;
+    default: /* REGISTER_SCRATCH: the registry admits offsets 0..7 only */
+        *value = serial->scratch;
+        break;
+    }
+    return NULL;
+}
+
+static const char *serial_write(void *context, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct serial *serial = context;
+    uint8_t byte = (uint8_t)value;
+    (void)size;
+    switch (offset) {
+    case REGISTER_DATA:
+        if (divisor_latch(serial)) {
+            serial->divisor_low = byte;
+        } else {
+            transmit(serial, byte);
+        }
+        break;
+    case REGISTER_INTERRUPT:
+        if (divisor_latch(serial)) {
+            serial->divisor_high = byte;
+        } else {
+            serial->interrupt_enable = byte & INTERRUPT_ENABLE_BITS;
+        }
+        break;
+    case REGISTER_LINE_CONTROL:
+        serial->line_control = byte;
+        break;
+    case REGISTER_MODEM_CONTROL:
+        serial->modem_control = byte & MODEM_CONTROL_BITS;
+        break;
+    case REGISTER_SCRATCH:
+        serial->scratch = byte;
+        break;
+    default:
+        break; /* FIFO control, and the read-only status registers: nothing to change */
+    }
+    return NULL;
+}
+
+enum error serial_register(struct serial *serial, struct device_registry *registry, const char *vm_name, uint16_t base)
+{
+    memset(serial, 0, sizeof(*serial));
+    serial->vm_name = vm_name;
+    struct device device = {
+        .name = "serial",
+        .space = DEVICE_SPACE_PORT,
+        .base = base,
+        .size = SERIAL_PORTS,
+        .access_sizes = 1,
+        .read = serial_read,
+        .write = serial_write,
+        .context = serial,
+    };
+    return device_registry_add(registry, &device);
+}
+
+void serial_flush(struct serial *serial)
+{
+    if (serial->length > 0) {
+        print_line(serial);
+    }
+}

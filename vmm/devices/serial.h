@@ -1,0 +1,38 @@
+/*
+ * A 16550 UART, enough for a guest to print: bytes written to the transmitter
+ * are collected per line and printed as "[<vm name>] <line>"; the line status
+ * always says "transmitter empty", so polling guests never wait; there is no
+ * input and no interrupt. The divisor latch, IER, LCR, MCR and scratch
+ * registers keep what is written (drivers read them back to probe the UART);
+ * only 1-byte accesses are accepted.
+ */
+#ifndef VMM_DEVICES_SERIAL_H
+#define VMM_DEVICES_SERIAL_H
+
+#include "device_registry.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERIAL_COM1_PORT 0x3f8
+#define SERIAL_PORTS 8
+#define SERIAL_LINE_MAX 160 /* a longer line is printed in pieces */
+
+struct serial {
+    const char *vm_name;
+    uint8_t divisor_low, divisor_high;
+    uint8_t interrupt_enable;
+    uint8_t line_control;
+    uint8_t modem_control;
+    uint8_t scratch;
+    size_t length;
+    char line[SERIAL_LINE_MAX];
+};
+
+/* Sets up serial (output lines named after vm_name) and adds it to registry at ports base..base+7. */
+enum error serial_register(struct serial *serial, struct device_registry *registry, const char *vm_name, uint16_t base);
+
+/* Prints what the guest wrote after its last line end, if anything (when the VM ends). */
+void serial_flush(struct serial *serial);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * uvmm: the user-level VMM, one Micro-App instance per VM.
+ *
+ *     uvmm --guest <image> [--scenario <name>] [--ram <size>] [--name <vm name>]
+ *
+ * --guest names a built-in image (guest_image.c), --scenario picks what the
+ * test guest does, --ram is the guest RAM (K/M/G suffixes, a multiple of
+ * 4 KiB, default 2M) and --name the VM's name in its output (default: the
+ * app's name). The app needs the named capabilities "factory" (the Vm, its
+ * vCPU and its nested page tables are charged there) and "log", and a heap
+ * ("memory" in the manifest) of the guest RAM plus GUEST_RAM_ALIGNMENT plus
+ * a little for itself.
+ *
+ * Output: the guest's serial lines and hypercall values as "[<vm name>] ...",
+ * then exactly one line "<vm name>: VM ended: <reason>". Exit status: the
+ * guest's own for a deliberate end (0 after HLT), VMM_STATUS_* (vm.h) for a
+ * failure.
+ */
+#include "arch.h"
+#include "devices/serial.h"
+#include "devices/test_device.h"
+#include "guest_image.h"
+#include "vcpu_loop.h"
+#include "vm.h"
+
+#include <kapsel/environment.h>
+#include <kapsel/runtime.h>
+#include <kapsel/syscall.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A free page of the app's address space: clear of its image, heap, stack, environment and UTCB. */
+#define VCPU_STATE_ADDRESS 0x0000600000000000ull
+/* The first slot after the named capabilities the root task may install. */
+#define VM_SLOT (APP_FIRST_NAMED + APP_MAX_NAMED_CAPABILITIES)
+#define DEFAULT_RAM_SIZE (2ull << 20)
+#define MAX_RAM_SIZE (1ull << 30)
+/* Guest RAM aligned like the largest VM_MAP item, so that it maps in few, large items. */
+#define GUEST_RAM_ALIGNMENT (GUEST_PAGE_SIZE << GUEST_MAX_MAP_ORDER)
+
+struct options {
+    const char *name;
+    const char *guest;
+    const char *scenario;
+    uint64_t ram_size;
+};
+
+/* Decimal bytes with an optional K, M or G suffix. */
+static bool parse_size(const char *text, uint64_t *bytes)
+{
+    char *end;
+    unsigned long long value = strtoull(text, &end, 10);
+    unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+    if (end == text || (shift && end[1] != '\0') || (!shift && *end != '\0') || value > (MAX_RAM_SIZE >> shift)) {
+        return false;
+    }
+    *bytes = (uint64_t)value << shift;
+    return true;
+}
+
+static bool parse_options(int argc, char **argv, struct options *options)
+{
+    *options = (struct options){.name = argv[0], .ram_size = DEFAULT_RAM_SIZE};
+    for (int i = 1; i < argc; i += 2) {
+        const char *key = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!value) {
+            fprintf(stderr, "uvmm: %s needs a value\n", key);
+            return false;
+        }
+        if (strcmp(key, "--name") == 0) {
+            options->name = value;
+        } else if (strcmp(key, "--guest") == 0) {
+            options->guest = value;
+        } else if (strcmp(key, "--scenario") == 0) {
+            options->scenario = value;
+        } else if (strcmp(key, "--ram") == 0) {
+            if (!parse_size(value, &options->ram_size) || options->ram_size == 0 ||
+                options->ram_size % GUEST_PAGE_SIZE != 0) {
+                fprintf(stderr, "uvmm: --ram %s: not a multiple of 4K between 4K and 1G\n", value);
+                return false;
+            }
+        } else {
+            fprintf(stderr,
+                    "uvmm: unknown option %s (usage: --guest <image> [--scenario <name>] [--ram <size>] "
+                    "[--name <vm name>])\n",
+                    key);
+            return false;
+        }
+    }
+    if (!options->guest) {
+        fprintf(stderr, "uvmm: --guest <image> is required\n");
+        return false;
+    }
+    return true;
+}
+
+/* Everything one VM is made of, so that main() only sequences it. */
+struct machine {
+    struct vm vm;
+    struct serial serial;
+    struct test_device test_device;
+};
+
+static bool failed(struct vm *vm, const char *what, enum error error)
+{
+    vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: %s: %s", what, error_name(error));
+    return false;
+}
+
+/* The kernel's side: the Vm, guest RAM from this app's heap mapped into it, vCPU 0 and its state page. */
+static bool create_vm(struct vm *vm, uint64_t ram_size)
+{
+    uint64_t factory = capability_named("factory");
+    if (!factory) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: the manifest gives this app no \"factory\" capability");
+        return false;
+    }
+    enum error error = factory_create_vm(factory, VM_SLOT, 1);
+    if (error != ERROR_NONE) {
+        return failed(vm, "creating the Vm", error);
+    }
+    vm->capability = VM_SLOT;
+    vm->ram.host_base = memalign(GUEST_RAM_ALIGNMENT, ram_size);
+    if (!vm->ram.host_base) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: no heap for %llu KiB of guest RAM",
+               (unsigned long long)(ram_size >> 10));
+        return false;
+    }
+    /* Touching every page makes the pager map them: VM_MAP passes on only pages that are there. */
+    memset(vm->ram.host_base, 0, ram_size);
+    vm->ram.size = ram_size;
+    uint64_t failed_at = 0;
+    error = guest_ram_map(vm->capability, &vm->ram, &failed_at);
+    if (error != ERROR_NONE) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: VM_MAP of guest RAM at 0x%llx: %s",
+               (unsigned long long)failed_at, error_name(error));
+        return false;
+    }
+    uint64_t vcpus, mapped;
+    bool supported;
+    error = vm_info(vm->capability, &vcpus, &mapped, &supported);
+    if (error != ERROR_NONE) {
+        return failed(vm, "VM_INFO", error);
+    }
+    if (mapped != ram_size) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: the kernel reports %llu bytes of guest memory, not %llu",
+               (unsigned long long)mapped, (unsigned long long)ram_size);
+        return false;
+    }
+    error = vm_vcpu_create(vm->capability, 0, VCPU_STATE_ADDRESS);
+    if (error != ERROR_NONE) {
+        return failed(vm, "creating vCPU 0", error);
+    }
+    vm->vcpu = (struct vcpu_state *)(uintptr_t)VCPU_STATE_ADDRESS;
+    return true;
+}
+
+static bool add_devices(struct machine *machine)
+{
+    struct vm *vm = &machine->vm;
+    device_registry_init(&vm->devices);
+    enum error error = serial_register(&machine->serial, &vm->devices, vm->name, SERIAL_COM1_PORT);
+    if (error != ERROR_NONE) {
+        return failed(vm, "adding the serial port", error);
+    }
+    error = test_device_register(&machine->test_device, &vm->devices);
+    if (error != ERROR_NONE) {
+        return failed(vm, "adding the test device", error);
+    }
+    return true;
+}
+
+static bool load_guest(struct vm *vm, const struct guest_image *image, uint64_t boot_argument)
+{
+    void *destination = guest_memory_at(&vm->ram, image->load_address, *image->size);
+    if (!destination) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: %s (%lu bytes at 0x%llx) does not fit in guest RAM",
+               image->name, *image->size, (unsigned long long)image->load_address);
+        return false;
+    }
+    memcpy(destination, image->bytes, *image->size);
+    arch_guest_setup(vm->vcpu, image->entry, vm->ram.size, boot_argument);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    static struct machine machine;
+    struct options options;
+    struct vm *vm = &machine.vm;
+    bool arguments_valid = parse_options(argc, argv, &options);
+    vm->name = options.name;
+    const struct guest_image *image = arguments_valid ? guest_image_find(options.guest) : NULL;
+    uint64_t boot_argument = 0;
+    if (!arguments_valid) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: invalid arguments");
+    } else if (!image) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: no built-in guest image \"%s\"", options.guest);
+    } else if (image->scenarios && !options.scenario) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: %s needs --scenario", image->name);
+    } else if (options.scenario && !(boot_argument = guest_image_scenario(image, options.scenario))) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: %s has no scenario \"%s\"", image->name, options.scenario);
+    } else {
+        printf("%s: starting %s%s%s%s with %llu KiB of RAM\n", vm->name, image->name,
+               options.scenario ? " (scenario " : "", options.scenario ? options.scenario : "",
+               options.scenario ? ")" : "", (unsigned long long)(options.ram_size >> 10));
+        if (create_vm(vm, options.ram_size) && add_devices(&machine) && load_guest(vm, image, boot_argument)) {
+            vcpu_loop_run(vm);
+        }
+    }
+    serial_flush(&machine.serial);
+    printf("%s: VM ended: %s\n", vm->name, vm->end_reason);
+    return vm->status;
+}

@@ -1,0 +1,170 @@
+/*
+ * The uvmm's test guest: a flat 32-bit binary loaded and entered at
+ * guest-physical 0x8000, in protected mode with paging off (flat segments),
+ * esp at the top of RAM, and the scenario number in ebx, in the order of
+ * test_guest_scenarios in vmm/guest_image.c:
+ *
+ *   1 basic         prints a line through the UART, the CPUID hypervisor signature, writes the
+ *                   MMIO scratch register and prints (hypercall 1) what reads back, prints the MMIO
+ *                   ID register, then exits with status 0 (hypercall 2)
+ *   2 out_of_ram    reads guest-physical 0x40000000: neither RAM nor a device
+ *   3 triple_fault  int3 with an empty IDT: #GP, then #DF, then shutdown
+ *   4 spin          prints "spinning", counts down SPIN_ITERATIONS (seconds under QEMU) without a
+ *                   single exit, prints "spun" and exits with status 0: only the host's timer can
+ *                   take the CPU from it meanwhile
+ *   5 ticker        TICKS times: counts down TICK_ITERATIONS (about 0.1 s under QEMU), then prints
+ *                   the tick's number (hypercall 1); then exits with status 0. It shows progress
+ *                   while another VM spins, which only preemption of that guest allows
+ *
+ * Everything lives in .text: the image is copied into RAM as one block, and
+ * nothing here protects RAM from writes.
+ */
+#define SERIAL_DATA 0x3f8
+#define SERIAL_LINE_STATUS 0x3fd
+#define SERIAL_TRANSMITTER_EMPTY 0x20
+#define TEST_DEVICE 0xd0000000
+#define TEST_DEVICE_SCRATCH 0
+#define TEST_DEVICE_ID 4
+#define HYPERCALL_PRINT 1
+#define HYPERCALL_EXIT 2
+#define HYPERVISOR_LEAF 0x40000000
+#define OUTSIDE_RAM 0x40000000
+#define SPIN_ITERATIONS 600000000
+#define TICK_ITERATIONS 30000000
+#define TICKS 10
+#define UNKNOWN_SCENARIO_STATUS 99
+
+    .code32
+    .text
+    .globl _start
+_start:
+    cmp $1, %ebx
+    je basic
+    cmp $2, %ebx
+    je out_of_ram
+    cmp $3, %ebx
+    je triple_fault
+    cmp $4, %ebx
+    je spin
+    cmp $5, %ebx
+    je ticker
+    mov $unknown_scenario, %esi
+    call puts
+    mov $UNKNOWN_SCENARIO_STATUS, %ebx
+    jmp exit
+
+basic:
+    mov $hello, %esi
+    call puts
+
+    mov $HYPERVISOR_LEAF, %eax
+    xor %ecx, %ecx
+    cpuid
+    mov %ebx, signature
+    mov %ecx, signature + 4
+    mov %edx, signature + 8
+    mov $signature_line, %esi
+    call puts
+
+    /* Different ModRM forms on purpose: [edi] with an immediate, [edi + ecx * 1] (SIB), [edi + disp8]. */
+    mov $TEST_DEVICE, %edi
+    movl $0x1234abcd, TEST_DEVICE_SCRATCH(%edi)
+    xor %ecx, %ecx
+    mov TEST_DEVICE_SCRATCH(%edi, %ecx, 1), %ebx
+    mov $HYPERCALL_PRINT, %eax
+    vmmcall
+    mov TEST_DEVICE_ID(%edi), %ebx
+    mov $HYPERCALL_PRINT, %eax
+    vmmcall
+    xor %ebx, %ebx
+    jmp exit
+
+out_of_ram:
+    mov $OUTSIDE_RAM, %edi
+    mov (%edi), %eax
+    mov $unexpected, %esi
+    call puts
+    mov $1, %ebx
+    jmp exit
+
+triple_fault:
+    lidt empty_idt
+    int3
+    mov $unexpected, %esi
+    call puts
+    mov $1, %ebx
+    jmp exit
+
+spin:
+    mov $spinning, %esi
+    call puts
+    mov $SPIN_ITERATIONS, %ecx
+1:  dec %ecx
+    jnz 1b
+    mov $spun, %esi
+    call puts
+    xor %ebx, %ebx
+    jmp exit
+
+ticker:
+    mov $1, %esi
+1:  mov $TICK_ITERATIONS, %ecx
+2:  dec %ecx
+    jnz 2b
+    mov %esi, %ebx
+    mov $HYPERCALL_PRINT, %eax
+    vmmcall
+    inc %esi
+    cmp $TICKS, %esi
+    jbe 1b
+    xor %ebx, %ebx
+    jmp exit
+
+/* Hypercall 2 with the status in ebx; the VM ends there. */
+exit:
+    mov $HYPERCALL_EXIT, %eax
+    vmmcall
+    ud2
+
+/* Prints the NUL-terminated string at esi and a line end. Clobbers eax, edx, esi. */
+puts:
+    lodsb
+    test %al, %al
+    jz 1f
+    call putc
+    jmp puts
+1:  mov $'\n', %al
+    call putc
+    ret
+
+/* Sends al through the UART once its transmitter is empty. Clobbers edx, ah. */
+putc:
+    mov %al, %ah
+    mov $SERIAL_LINE_STATUS, %dx
+1:  inb %dx, %al
+    test $SERIAL_TRANSMITTER_EMPTY, %al
+    jz 1b
+    mov $SERIAL_DATA, %dx
+    mov %ah, %al
+    outb %al, %dx
+    ret
+
+empty_idt:
+    .word 0
+    .long 0
+
+hello:
+    .asciz "hello from the test guest"
+signature_line:
+    .ascii "CPUID 0x40000000 signature: "
+signature:
+    .fill 12, 1, 0
+    .byte 0
+unexpected:
+    .asciz "the scenario went on where it should not have"
+unknown_scenario:
+    .asciz "unknown scenario"
+spinning:
+    .asciz "spinning"
+spun:
+    .asciz "spun"

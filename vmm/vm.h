@@ -1,0 +1,35 @@
+/*
+ * One VM as this uvmm instance sees it: the kernel's Vm object, guest RAM,
+ * vCPU 0's state page, the devices, and how the VM ended.
+ */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include "device_registry.h"
+#include "guest_ram.h"
+
+#include <kapsel/vcpu_state.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VM_END_REASON_SIZE 192
+
+/* The uvmm's exit status: a deliberate end passes the guest's status (0 for HLT); these are for failures. */
+#define VMM_STATUS_SETUP_FAILED 1 /* the VM could not be built (arguments, kernel refused, no memory) */
+#define VMM_STATUS_GUEST_FAULT 2  /* the guest crashed or did something the VMM cannot emulate */
+
+struct vm {
+    const char *name;
+    uint64_t capability;     /* the Vm object */
+    struct guest_memory ram; /* at guest-physical 0 */
+    struct vcpu_state *vcpu; /* vCPU 0's state page, mapped by the kernel */
+    struct device_registry devices;
+    bool ended;
+    int status; /* the uvmm's exit status, once ended */
+    char end_reason[VM_END_REASON_SIZE];
+};
+
+/* Ends the VM after the exit being handled: the first call wins, later ones are ignored. */
+void vm_end(struct vm *vm, int status, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
