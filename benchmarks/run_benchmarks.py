@@ -63,6 +63,12 @@ def main():
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    with open(os.path.join(args.log_dir, "bench-icount.log"), encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            memory = re.search(r"bench vm_kernel_bytes (\d+) (.*)", line)
+            if memory:
+                print("kernel memory per VM: %.1f KiB %s (target: VM overhead <= 1 MiB)" %
+                      (int(memory.group(1)) / 1024, memory.group(2)))
     print("10,000 iterations each; instructions under -icount shift=0 (deterministic), ticks under plain TCG.")
     print("Measured under QEMU emulation, not on hardware: compare ratios, not absolute cycles.")
     return 0
