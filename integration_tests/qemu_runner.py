@@ -23,7 +23,7 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILE_DIR = os.path.join(PROJECT_ROOT, "deploy", "qemu")
 
 # Test summaries, from the kernel ("N passed, N failed") or a Micro-App through the log ("[app] N passed...").
-SUMMARY = re.compile(r"^(?:\[[\w.-]+\] )?(\d+) passed, (\d+) failed")
+SUMMARY = re.compile(r"^(?:\[[\w.-]+\] )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?")
 FATAL = re.compile(r"^(KERNEL PANIC|BOOT ERROR): (.*)")
 
 
@@ -33,6 +33,7 @@ class Verdict:
     reason: str
     passed: int = 0
     failed: int = 0
+    skipped: int = 0
     log_path: str = ""
     seconds: float = 0.0
 
@@ -65,6 +66,7 @@ class _Judge:
         self.until = until
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
 
     def line(self, line):
         """The verdict this line decides, or None if the run goes on."""
@@ -75,6 +77,7 @@ class _Judge:
         if summary:
             self.passed += int(summary.group(1))
             self.failed += int(summary.group(2))
+            self.skipped += int(summary.group(3) or 0)
             if not self.until:
                 return self._result()
         if self.until and re.search(self.until, line):
@@ -86,7 +89,9 @@ class _Judge:
             return Verdict("failed", "%d tests failed" % self.failed, self.passed, self.failed)
         if not self.until and self.passed == 0:
             return Verdict("failed", "the system ran no tests")
-        return Verdict("passed", reason or "%d tests passed" % self.passed, self.passed, self.failed)
+        verdict = Verdict("passed", reason or "%d tests passed" % self.passed, self.passed, self.failed)
+        verdict.skipped = self.skipped
+        return verdict
 
 
 def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, echo=False, extra=(),

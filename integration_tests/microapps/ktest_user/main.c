@@ -13,6 +13,12 @@ static const struct user_test_table *const tables[] = {
 };
 
 static bool current_failed;
+static const char *current_skip_reason;
+
+void test_skip(const char *reason)
+{
+    current_skip_reason = reason;
+}
 
 void test_fail(const char *file, int line, const char *expression, long long actual)
 {
@@ -29,12 +35,18 @@ int main(int argc, char **argv)
         printf("0 passed, 1 failed\n");
         return 1;
     }
-    unsigned passed = 0, failed = 0;
+    unsigned passed = 0, failed = 0, skipped = 0;
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         for (size_t i = 0; i < tables[t]->count; i++) {
             const struct user_test *test = &tables[t]->tests[i];
             current_failed = false;
+            current_skip_reason = NULL;
             test->run();
+            if (current_skip_reason && !current_failed) {
+                printf("[ SKIP ] %s: %s\n", test->name, current_skip_reason);
+                skipped++;
+                continue;
+            }
             printf("[ %s ] %s\n", current_failed ? "FAIL" : " OK ", test->name);
             if (current_failed) {
                 failed++;
@@ -43,6 +55,10 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("%u passed, %u failed\n", passed, failed);
+    if (skipped) {
+        printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+    } else {
+        printf("%u passed, %u failed\n", passed, failed);
+    }
     return failed ? 1 : 0;
 }

@@ -26,6 +26,9 @@ struct user_test_table {
 #define TEST_TABLE(table_name, array)                                                                                  \
     const struct user_test_table table_name = {array, sizeof(array) / sizeof(array[0])}
 
+/* Marks the running test skipped, with the reason printed (it counts as skipped, never as passed). */
+void test_skip(const char *reason);
+
 /* Records a failed expectation (the test goes on, so one run shows every broken check). */
 void test_fail(const char *file, int line, const char *expression, long long actual);
 
