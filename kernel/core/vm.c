@@ -145,9 +145,22 @@ static enum error create_vcpu(struct vm *vm, struct thread *caller, uint64_t ind
     return ERROR_NONE;
 }
 
-static bool vm_alive(void *context)
+struct run_context {
+    struct vm *vm;
+    struct vm_vcpu *vcpu;
+};
+
+static enum vcpu_run_decision decide(void *context)
 {
-    return !((struct vm *)context)->object.dying;
+    struct run_context *run = context;
+    if (run->vm->object.dying) {
+        return VCPU_RUN_ABORT;
+    }
+    if (run->vcpu->kicked) {
+        run->vcpu->kicked = false;
+        return VCPU_RUN_RETURN_KICKED;
+    }
+    return VCPU_RUN_CONTINUE;
 }
 
 static enum error run_vcpu(struct vm *vm, struct thread *caller, uint64_t index)
@@ -159,9 +172,17 @@ static enum error run_vcpu(struct vm *vm, struct thread *caller, uint64_t index)
     if (vcpu->owner != caller) {
         return ERROR_MISSING_RIGHTS; /* only the owner sees the state page, so only it may run the vCPU */
     }
+    if (vcpu->kicked) {
+        /* Kicked while it was not running: hand it straight back, as the kick asked. */
+        vcpu->kicked = false;
+        memset(&vcpu->state->exit, 0, sizeof(vcpu->state->exit));
+        vcpu->state->exit.reason = VCPU_EXIT_KICKED;
+        return ERROR_NONE;
+    }
     vcpu->running = true;
     vm->running++;
-    enum error error = arch_vcpu_run(vcpu->arch, vcpu->state, vm_alive, vm);
+    struct run_context run = {vm, vcpu};
+    enum error error = arch_vcpu_run(vcpu->arch, vcpu->state, decide, &run);
     vcpu->running = false;
     vm->running--;
     if (vm->object.dying) {
@@ -211,9 +232,9 @@ enum error vm_invoke(struct capability *capability, uint64_t tag, uint64_t *mess
     unsigned words = MESSAGE_TAG_WORDS(tag);
     uint32_t needed = operation == VM_INFO ? RIGHT_READ : RIGHT_WRITE;
     static const unsigned minimum_words[] = {
-        [VM_MAP] = 2, [VM_UNMAP] = 1, [VM_VCPU_CREATE] = 2, [VM_RUN] = 1, [VM_INFO] = 0,
+        [VM_MAP] = 2, [VM_UNMAP] = 1, [VM_VCPU_CREATE] = 2, [VM_RUN] = 1, [VM_INFO] = 0, [VM_KICK] = 1,
     };
-    if (operation < VM_MAP || operation > VM_INFO) {
+    if (operation < VM_MAP || operation > VM_KICK) {
         return ERROR_INVALID_OPERATION;
     }
     if ((capability->rights & needed) != needed) {
@@ -234,6 +255,12 @@ enum error vm_invoke(struct capability *capability, uint64_t tag, uint64_t *mess
         return create_vcpu(vm, caller, message[0], message[1]);
     case VM_RUN:
         return run_vcpu(vm, caller, message[0]);
+    case VM_KICK:
+        if (message[0] >= vm->vcpu_count || !vm->vcpus[message[0]].arch) {
+            return ERROR_OUT_OF_RANGE;
+        }
+        vm->vcpus[message[0]].kicked = true;
+        return ERROR_NONE;
     default:
         message[0] = vm->vcpu_count;
         message[1] = mapped_bytes(vm);

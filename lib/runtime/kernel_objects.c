@@ -240,6 +240,11 @@ enum error vm_run(uint64_t vm, uint64_t index)
     return operate1(vm, VM_RUN, index);
 }
 
+enum error vm_kick(uint64_t vm, uint64_t index)
+{
+    return operate1(vm, VM_KICK, index);
+}
+
 enum error vm_info(uint64_t vm, uint64_t *vcpus, uint64_t *guest_bytes, bool *supported)
 {
     enum error error = reply_words(operate(vm, VM_INFO, 0), vcpus, guest_bytes);

@@ -174,11 +174,86 @@ static void deleting_a_vm_returns_its_quota(void)
     EXPECT(after == before);
 }
 
+static volatile uint64_t kick_target;
+
+static void kick_after_a_while(void)
+{
+    sleep_ms(30);
+    vm_kick(kick_target, 0);
+    block_forever();
+}
+
+/* Stores bytes at guest-physical address (inside the one page mapped at GUEST_CODE). */
+static void guest_write(uint64_t address, const void *bytes, size_t length)
+{
+    memcpy(guest_page + (address - GUEST_CODE), bytes, length);
+}
+
+/*
+ * A guest with a GDT and an IDT that enables interrupts and spins: the VMM waits for the interrupt
+ * window, injects vector 0x20, sees the handler's hypercall, lets it return, and gets the spinning
+ * vCPU back from another thread with VM_KICK.
+ */
+static void interrupt_window_injection_and_kick(void)
+{
+    if (vms_unsupported()) {
+        return;
+    }
+    static const uint8_t main_code[] = {0x0f, 0x01, 0x1d, 0x80, 0x17, 0x00, 0x00, /* lidt [0x1780] */
+                                        0xfb,                                     /* sti */
+                                        0xeb, 0xfe};                              /* jmp $ */
+    static const uint8_t handler[] = {0xb8, 0x01, 0x00, 0x00, 0x00,               /* mov eax, 1 */
+                                      0xbb, 0x77, 0x00, 0x00, 0x00,               /* mov ebx, 0x77 */
+                                      0x0f, 0x01, 0xd9,                           /* vmmcall */
+                                      0xcf};                                      /* iret */
+    static const uint64_t gdt[] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
+    static const uint8_t idtr[] = {0x07, 0x01, 0x00, 0x18, 0x00, 0x00};             /* limit 0x107, base 0x1800 */
+    static const uint8_t gate[] = {0x00, 0x11, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00}; /* 0x1100, CS 8 */
+    memset(guest_page, 0, sizeof(guest_page));
+    guest_write(GUEST_CODE, main_code, sizeof(main_code));
+    guest_write(0x1100, handler, sizeof(handler));
+    guest_write(0x1700, gdt, sizeof(gdt));
+    guest_write(0x1780, idtr, sizeof(idtr));
+    guest_write(0x1800 + 0x20 * 8, gate, sizeof(gate));
+    uint64_t vm = vm_new();
+    EXPECT_ERROR(vm_map(vm, ITEM_MEMORY((uint64_t)(uintptr_t)guest_page >> 12, 0, MEMORY_ALL, 0), GUEST_CODE),
+                 ERROR_NONE);
+    uint64_t state_address = address_new(1);
+    EXPECT_ERROR(vm_vcpu_create(vm, 0, state_address), ERROR_NONE);
+    struct vcpu_state *state = (struct vcpu_state *)(uintptr_t)state_address;
+    flat_protected_mode(state);
+    state->rsp = 0x1ff0;
+    state->gdtr.base = 0x1700;
+    state->gdtr.limit = sizeof(gdt) - 1;
+    state->request_interrupt_window = 1;
+    EXPECT_ERROR(vm_run(vm, 0), ERROR_NONE);
+    EXPECT(state->exit.reason == VCPU_EXIT_INTERRUPT_WINDOW);
+    EXPECT(state->rflags & 0x200); /* it came once the guest had interrupts on */
+    state->event_injection = VCPU_EVENT_VALID | VCPU_EVENT_TYPE_INTERRUPT | 0x20;
+    EXPECT_ERROR(vm_run(vm, 0), ERROR_NONE);
+    EXPECT(state->exit.reason == VCPU_EXIT_HYPERCALL);
+    EXPECT(state->rbx == 0x77);
+    state->rip += state->exit.instruction_length;
+    /* The handler's iret re-enables interrupts: a second window opens back in the spin loop. */
+    state->request_interrupt_window = 1;
+    EXPECT_ERROR(vm_run(vm, 0), ERROR_NONE);
+    EXPECT(state->exit.reason == VCPU_EXIT_INTERRUPT_WINDOW);
+    EXPECT(state->rip == GUEST_CODE + 8);
+    kick_target = vm;
+    uint64_t kicker = thread_start(kick_after_a_while, resources.priority + 1);
+    EXPECT_ERROR(vm_run(vm, 0), ERROR_NONE);
+    EXPECT(state->exit.reason == VCPU_EXIT_KICKED);
+    EXPECT(state->rip == GUEST_CODE + 8); /* still spinning: the kick, not the guest, ended the run */
+    object_delete(kicker);
+    object_delete(vm);
+}
+
 static const struct user_test tests[] = {
     {"vm_guest_runs_until_hypercall_halt_and_unbacked_access", guest_runs_until_hypercall_halt_and_unbacked_access},
     {"vm_invalid_guest_state_is_refused", invalid_guest_state_is_refused},
     {"vm_memory_must_be_owned_by_the_vmm", vm_memory_must_be_owned_by_the_vmm},
     {"vm_vcpu_belongs_to_its_creator", vcpu_belongs_to_its_creator},
     {"vm_deleting_a_vm_returns_its_quota", deleting_a_vm_returns_its_quota},
+    {"vm_interrupt_window_injection_and_kick", interrupt_window_injection_and_kick},
 };
 TEST_TABLE(vm_tests, tests);

@@ -28,6 +28,11 @@
 #define RFLAGS_FIXED 0x2ull
 #define SEGMENT_ATTRIBUTES_ALLOWED 0xfffu
 
+/* The intercepts every entry has, whatever the VMM asks for. */
+#define INTERCEPT_MISC1_ALWAYS                                                                                         \
+    (INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_HLT |               \
+     INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_TASK_SWITCH | INTERCEPT_SHUTDOWN)
+
 struct svm_guest_registers {
     uint64_t rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
 };
@@ -135,9 +140,7 @@ enum error arch_vcpu_create(struct factory *quota, uint64_t guest_space_root, st
 
     /* The intercepts the kernel relies on: set here, never from the VMM's state page. */
     uint8_t *vmcb = created->vmcb;
-    write32(vmcb, VMCB_INTERCEPT_MISC1,
-            INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_HLT |
-                INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_TASK_SWITCH | INTERCEPT_SHUTDOWN);
+    write32(vmcb, VMCB_INTERCEPT_MISC1, INTERCEPT_MISC1_ALWAYS);
     write32(vmcb, VMCB_INTERCEPT_MISC2,
             INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD | INTERCEPT_VMSAVE | INTERCEPT_STGI |
                 INTERCEPT_CLGI | INTERCEPT_SKINIT | INTERCEPT_ICEBP | INTERCEPT_WBINVD | INTERCEPT_MONITOR |
@@ -204,7 +207,8 @@ static enum error check_state(const struct vcpu_state *state)
     if ((state->dr6 >> 32) || (state->dr7 >> 32) || (state->rflags & ~RFLAGS_ALLOWED)) {
         return ERROR_INVALID_ARGUMENT;
     }
-    if (!valid_pat(state->pat) || !valid_event(state->event_injection) || state->interrupt_shadow > 1) {
+    if (!valid_pat(state->pat) || !valid_event(state->event_injection) || state->interrupt_shadow > 1 ||
+        state->request_interrupt_window > 1) {
         return ERROR_INVALID_ARGUMENT;
     }
     for (unsigned i = 0; i < sizeof(segments) / sizeof(segments[0]); i++) {
@@ -277,6 +281,12 @@ static void load_state(struct arch_vcpu *vcpu, const struct vcpu_state *state)
     write64(vmcb, VMCB_SYSENTER_EIP, state->sysenter_eip);
     write64(vmcb, VMCB_INTERRUPT_SHADOW, state->interrupt_shadow);
     write64(vmcb, VMCB_EVENT_INJECTION, state->event_injection);
+    /* An interrupt window is a virtual interrupt the guest never receives: its VINTR exit comes first. */
+    uint32_t intercepts = INTERCEPT_MISC1_ALWAYS | (state->request_interrupt_window ? INTERCEPT_VINTR : 0);
+    write32(vmcb, VMCB_INTERCEPT_MISC1, intercepts);
+    write64(vmcb, VMCB_VIRTUAL_INTERRUPT,
+            VIRTUAL_INTERRUPT_MASKING |
+                (state->request_interrupt_window ? VIRTUAL_IRQ | VIRTUAL_INTERRUPT_PRIORITY | VIRTUAL_IGNORE_TPR : 0));
     write64(vmcb, VMCB_CLEAN_BITS, 0);
 }
 
@@ -318,6 +328,7 @@ static void store_state(const struct arch_vcpu *vcpu, struct vcpu_state *state)
     state->sysenter_esp = read64(vmcb, VMCB_SYSENTER_ESP);
     state->sysenter_eip = read64(vmcb, VMCB_SYSENTER_EIP);
     state->interrupt_shadow = read64(vmcb, VMCB_INTERRUPT_SHADOW) & 1;
+    state->request_interrupt_window = 0; /* answered by this exit, or asked again by the VMM */
     /* An event the exit interrupted is re-injected by the VMM if it wants it delivered. */
     uint64_t pending = read64(vmcb, VMCB_EXIT_INTERRUPT_INFO);
     state->event_injection = (pending & VCPU_EVENT_VALID) ? pending : 0;
@@ -367,6 +378,9 @@ static void decode_exit(const struct arch_vcpu *vcpu, struct vcpu_exit *exit)
     case SVM_EXIT_SHUTDOWN:
         exit->reason = VCPU_EXIT_SHUTDOWN;
         break;
+    case SVM_EXIT_VINTR:
+        exit->reason = VCPU_EXIT_INTERRUPT_WINDOW;
+        break;
     case SVM_EXIT_INVALID:
         exit->reason = VCPU_EXIT_INVALID_STATE;
         break;
@@ -389,8 +403,8 @@ static bool host_exit(uint64_t code)
     return code == SVM_EXIT_INTR || code == SVM_EXIT_NMI || code == SVM_EXIT_SMI || code == SVM_EXIT_INIT;
 }
 
-enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state, bool (*keep_running)(void *context),
-                         void *context)
+enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state,
+                         enum vcpu_run_decision (*decide)(void *context), void *context)
 {
     enum error error = check_state(state);
     if (error != ERROR_NONE) {
@@ -410,9 +424,16 @@ enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state, bool 
         __asm__ volatile("sti; nop; cli" : : : "memory"); /* take the interrupt that ended the guest's turn */
         if (scheduler_preemption_pending()) {
             schedule();
-            if (!keep_running(context)) {
-                return ERROR_PEER_GONE;
-            }
+        }
+        enum vcpu_run_decision decision = decide(context);
+        if (decision == VCPU_RUN_ABORT) {
+            return ERROR_PEER_GONE;
+        }
+        if (decision == VCPU_RUN_RETURN_KICKED) {
+            store_state(vcpu, state);
+            memset(&state->exit, 0, sizeof(state->exit));
+            state->exit.reason = VCPU_EXIT_KICKED;
+            return ERROR_NONE;
         }
     }
     store_state(vcpu, state);

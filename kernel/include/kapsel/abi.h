@@ -200,6 +200,7 @@ enum vm_operation {
     VM_VCPU_CREATE, /* [0] vCPU index, [1] address in the caller for its state page (struct vcpu_state) */
     VM_RUN,         /* [0] vCPU index: runs the guest until an exit needs the VMM; see state->exit */
     VM_INFO,        /* -> [0] vCPUs, [1] guest-physical bytes mapped, [2] 1 if the hardware supports VMs */
+    VM_KICK,        /* [0] vCPU index: its VM_RUN returns with VCPU_EXIT_KICKED as soon as it can */
 };
 
 #define VM_MAX_VCPUS 16

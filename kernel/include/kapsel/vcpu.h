@@ -26,13 +26,20 @@ void arch_vcpu_destroy(struct arch_vcpu *vcpu, struct factory *quota);
 /* Bytes a vCPU costs its factory (kernel-private control block and register save areas). */
 uint64_t arch_vcpu_charge(void);
 
+/* What the run loop does after a host exit (an interrupt, perhaps a preemption). */
+enum vcpu_run_decision {
+    VCPU_RUN_CONTINUE,      /* re-enter the guest */
+    VCPU_RUN_RETURN_KICKED, /* hand the vCPU back to its VMM with VCPU_EXIT_KICKED */
+    VCPU_RUN_ABORT,         /* the VM is gone: return ERROR_PEER_GONE without touching state */
+};
+
 /*
  * Checks state and loads it, runs the guest until an exit the VMM must see,
  * and stores the guest state and the exit back into state. Host interrupts
- * are handled in between, and the thread may be preempted; keep_running is
- * asked after each preemption (false: return ERROR_PEER_GONE).
+ * are handled in between, and the thread may be preempted; decide is asked
+ * after each host exit.
  */
-enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state, bool (*keep_running)(void *context),
-                         void *context);
+enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state,
+                         enum vcpu_run_decision (*decide)(void *context), void *context);
 
 #endif

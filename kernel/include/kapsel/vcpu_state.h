@@ -15,17 +15,19 @@
 
 enum vcpu_exit_reason {
     VCPU_EXIT_NONE = 0,
-    VCPU_EXIT_IO,            /* port I/O: exit.io; the VMM completes an IN by writing rax */
-    VCPU_EXIT_MMIO,          /* access to guest-physical memory that is not RAM: exit.mmio */
-    VCPU_EXIT_CPUID,         /* rax/rcx = leaf/subleaf; the VMM sets rax..rdx and advances rip */
-    VCPU_EXIT_MSR_READ,      /* rcx = MSR; the VMM sets rdx:rax (or injects #GP) */
-    VCPU_EXIT_MSR_WRITE,     /* rcx = MSR, rdx:rax = value */
-    VCPU_EXIT_HALT,          /* the guest executed HLT */
-    VCPU_EXIT_HYPERCALL,     /* VMMCALL: the VMM's own protocol in the registers */
-    VCPU_EXIT_SHUTDOWN,      /* triple fault: the guest cannot go on */
-    VCPU_EXIT_INVALID_STATE, /* the hardware refused the guest state (VMEXIT_INVALID) */
-    VCPU_EXIT_EXCEPTION,     /* an intercepted guest exception: exit.exception */
-    VCPU_EXIT_UNKNOWN,       /* an exit the kernel does not decode: exit.raw_code */
+    VCPU_EXIT_IO,               /* port I/O: exit.io; the VMM completes an IN by writing rax */
+    VCPU_EXIT_MMIO,             /* access to guest-physical memory that is not RAM: exit.mmio */
+    VCPU_EXIT_CPUID,            /* rax/rcx = leaf/subleaf; the VMM sets rax..rdx and advances rip */
+    VCPU_EXIT_MSR_READ,         /* rcx = MSR; the VMM sets rdx:rax (or injects #GP) */
+    VCPU_EXIT_MSR_WRITE,        /* rcx = MSR, rdx:rax = value */
+    VCPU_EXIT_HALT,             /* the guest executed HLT */
+    VCPU_EXIT_HYPERCALL,        /* VMMCALL: the VMM's own protocol in the registers */
+    VCPU_EXIT_SHUTDOWN,         /* triple fault: the guest cannot go on */
+    VCPU_EXIT_INVALID_STATE,    /* the hardware refused the guest state (VMEXIT_INVALID) */
+    VCPU_EXIT_EXCEPTION,        /* an intercepted guest exception: exit.exception */
+    VCPU_EXIT_UNKNOWN,          /* an exit the kernel does not decode: exit.raw_code */
+    VCPU_EXIT_INTERRUPT_WINDOW, /* the guest can take an interrupt now (asked for by request_interrupt_window) */
+    VCPU_EXIT_KICKED,           /* another VMM thread asked for this vCPU back (VM_KICK) */
 };
 
 /* A segment register as the hardware caches it (AMD VMCB format attributes). */
@@ -85,6 +87,8 @@ struct vcpu_state {
     /* event injection before the next entry: valid bit 31, type bits 8-10, vector bits 0-7 (SVM EVENTINJ) */
     uint64_t event_injection;
     uint64_t interrupt_shadow; /* 1 right after STI / MOV SS */
+    /* 1: exit with VCPU_EXIT_INTERRUPT_WINDOW as soon as the guest accepts interrupts (to inject one then) */
+    uint64_t request_interrupt_window;
     struct vcpu_exit exit;
 };
 

@@ -14,6 +14,7 @@ struct vm_vcpu {
     struct thread *owner;     /* the VMM thread that created it, sees its state page and runs it */
     uint64_t state_address;   /* where the owner sees the state page */
     bool running;             /* the owner is inside VM_RUN (possibly preempted) */
+    bool kicked;              /* VM_KICK: the next (or current) run returns VCPU_EXIT_KICKED */
 };
 
 struct vm {

@@ -141,6 +141,8 @@ enum error vm_unmap(uint64_t vm, uint64_t item);
 enum error vm_vcpu_create(uint64_t vm, uint64_t index, uint64_t state_address);
 /* Runs vCPU index until an exit needs the VMM; the exit and the guest's registers are in its state page. */
 enum error vm_run(uint64_t vm, uint64_t index);
+/* Makes vCPU index's VM_RUN return (VCPU_EXIT_KICKED) as soon as it can: from another VMM thread. */
+enum error vm_kick(uint64_t vm, uint64_t index);
 /* The Vm's vCPU count, guest-physical bytes mapped, and whether this machine can run VMs at all. */
 enum error vm_info(uint64_t vm, uint64_t *vcpus, uint64_t *guest_bytes, bool *supported);
 

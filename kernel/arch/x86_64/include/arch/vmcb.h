@@ -63,6 +63,7 @@
 #define INTERCEPT_NMI (1u << 1)
 #define INTERCEPT_SMI (1u << 2)
 #define INTERCEPT_INIT (1u << 3)
+#define INTERCEPT_VINTR (1u << 4)
 #define INTERCEPT_CPUID (1u << 18)
 #define INTERCEPT_HLT (1u << 24)
 #define INTERCEPT_INVLPGA (1u << 26)
@@ -91,6 +92,7 @@
 #define SVM_EXIT_NMI 0x61
 #define SVM_EXIT_SMI 0x62
 #define SVM_EXIT_INIT 0x63
+#define SVM_EXIT_VINTR 0x64
 #define SVM_EXIT_CPUID 0x72
 #define SVM_EXIT_HLT 0x78
 #define SVM_EXIT_IOIO 0x7b
@@ -102,6 +104,9 @@
 
 #define TLB_CONTROL_FLUSH_ALL 1
 #define VIRTUAL_INTERRUPT_MASKING (1ull << 24)
+#define VIRTUAL_IRQ (1ull << 8)
+#define VIRTUAL_INTERRUPT_PRIORITY (0xfull << 16)
+#define VIRTUAL_IGNORE_TPR (1ull << 20)
 #define NESTED_PAGING_ENABLE 1
 
 #endif
