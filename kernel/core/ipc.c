@@ -155,8 +155,8 @@ static struct ipc_result send_message(struct thread *sender, struct thread *rece
             return (struct ipc_result){ERROR_NONE, 0, 0};
         }
         expect_reply(sender, receiver);
-        scheduler_wake(receiver, ERROR_NONE);
-        scheduler_block_current(THREAD_RECEIVING, scheduler_deadline(sender->reply_timeout));
+        receiver->ipc_result = ERROR_NONE;
+        scheduler_hand_over(receiver, THREAD_RECEIVING, scheduler_deadline(sender->reply_timeout));
         return result_of(sender);
     }
     if (TIMEOUT_SEND(timeouts) == TIMEOUT_POLL) {
@@ -220,23 +220,33 @@ static bool take_pending_irq(struct thread *self, struct object *via)
     return false;
 }
 
-static struct ipc_result receive(struct thread *self, struct object *via, uint32_t timeout_ms)
+/* Waits for a message; answered (or NULL) is a caller just replied to, which runs next if we must wait. */
+static struct ipc_result receive(struct thread *self, struct object *via, uint32_t timeout_ms, struct thread *answered)
 {
-    if (take_pending_irq(self, via) || take_queued_sender(self, via)) {
+    bool taken = take_pending_irq(self, via) || take_queued_sender(self, via);
+    if (taken || timeout_ms == TIMEOUT_POLL) {
+        if (answered) {
+            scheduler_make_ready(answered);
+        }
+        if (!taken) {
+            return (struct ipc_result){ERROR_TIMEOUT, 0, 0};
+        }
         self->ipc_result = ERROR_NONE;
         return result_of(self);
     }
-    if (timeout_ms == TIMEOUT_POLL) {
-        return (struct ipc_result){ERROR_TIMEOUT, 0, 0};
-    }
     self->receive_from = via;
     self->ipc_result = ERROR_NONE;
-    scheduler_block_current(THREAD_RECEIVING, scheduler_deadline(timeout_ms));
+    if (answered) {
+        scheduler_hand_over(answered, THREAD_RECEIVING, scheduler_deadline(timeout_ms));
+    } else {
+        scheduler_block_current(THREAD_RECEIVING, scheduler_deadline(timeout_ms));
+    }
     self->receive_from = NULL;
     return result_of(self);
 }
 
-static enum error reply(struct thread *self, uint64_t tag)
+/* Answers the caller; it is not made runnable here (*answered), so that a following wait can hand over to it. */
+static enum error reply(struct thread *self, uint64_t tag, struct thread **answered)
 {
     struct thread *caller = self->caller;
     if (!caller) {
@@ -245,7 +255,8 @@ static enum error reply(struct thread *self, uint64_t tag)
     self->caller = NULL;
     caller->reply_from = NULL;
     enum error error = transfer(self, caller, tag, 0);
-    scheduler_wake(caller, error);
+    caller->ipc_result = error;
+    *answered = caller;
     return error;
 }
 
@@ -381,20 +392,15 @@ struct ipc_result ipc_invoke(uint64_t selector, uint64_t tag, uint64_t timeouts)
     struct thread *self = thread_current();
     unsigned flags = SELECTOR_FLAGS(selector);
     uint64_t index = SELECTOR_CAPABILITY(selector);
-    if ((flags & ~IPC_FLAGS) || flags == 0) {
+    if ((flags & ~IPC_FLAGS) || flags == 0 || ((flags & IPC_OPEN_WAIT) && !(flags & IPC_RECEIVE))) {
         return (struct ipc_result){ERROR_INVALID_ARGUMENT, 0, 0};
     }
     if (flags & IPC_SEND) {
         return send_phase(self, index, flags, tag, timeouts);
     }
-    if (flags & IPC_REPLY) {
-        enum error error = reply(self, tag);
-        if (error != ERROR_NONE || !(flags & IPC_RECEIVE)) {
-            return (struct ipc_result){error, 0, 0};
-        }
-    }
+    /* Every argument is checked before the reply is sent: a bad receive half must not lose the reply. */
     struct object *via = NULL;
-    if (!(flags & IPC_OPEN_WAIT)) {
+    if ((flags & IPC_RECEIVE) && !(flags & IPC_OPEN_WAIT)) {
         struct capability *capability = capability_slot(self->task, index);
         if (!capability || !capability->object) {
             return (struct ipc_result){ERROR_INVALID_CAPABILITY, 0, 0};
@@ -409,7 +415,17 @@ struct ipc_result ipc_invoke(uint64_t selector, uint64_t tag, uint64_t timeouts)
                                        0, 0};
         }
     }
-    return receive(self, via, TIMEOUT_RECEIVE(timeouts));
+    struct thread *answered = NULL;
+    if (flags & IPC_REPLY) {
+        enum error error = reply(self, tag, &answered);
+        if (error != ERROR_NONE || !(flags & IPC_RECEIVE)) {
+            if (answered) {
+                scheduler_make_ready(answered);
+            }
+            return (struct ipc_result){error, 0, 0};
+        }
+    }
+    return receive(self, via, TIMEOUT_RECEIVE(timeouts), answered);
 }
 
 enum error ipc_send_fault(struct thread *thread, uint64_t handler_slot, uint64_t label, unsigned words)

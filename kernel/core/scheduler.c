@@ -134,10 +134,41 @@ void schedule(void)
     reap_zombies();
 }
 
-void scheduler_switch_to(struct thread *next)
+/* True if a ready thread outranks priority. */
+static bool ready_above(unsigned priority)
 {
-    scheduler_make_ready(next);
-    schedule();
+    for (int word = BITMAP_WORDS - 1; word >= 0; word--) {
+        if (ready_bitmap[word]) {
+            return (unsigned)word * 64 + 63 - (unsigned)__builtin_clzll(ready_bitmap[word]) > priority;
+        }
+    }
+    return false;
+}
+
+void scheduler_hand_over(struct thread *next, enum thread_state state, uint64_t deadline)
+{
+    if (!next->started || next->state == THREAD_DEAD || next == current || ready_above(next->priority)) {
+        scheduler_make_ready(next);
+        scheduler_block_current(state, deadline);
+        return;
+    }
+    /* The IPC fast path: next leaves its wait and runs at once, the run queues untouched. */
+    if (list_linked(&next->timeout_link)) {
+        list_remove(&next->timeout_link);
+    }
+    struct thread *prev = current;
+    prev->state = state;
+    scheduler_set_deadline(prev, deadline);
+    next->state = THREAD_RUNNING;
+    if (next->ticks_left == 0) {
+        next->ticks_left = next->time_slice;
+    }
+    current = next;
+    thread_context_switch(prev, next);
+    reap_zombies();
+    if (list_linked(&current->timeout_link)) {
+        list_remove(&current->timeout_link);
+    }
 }
 
 bool scheduler_preemption_pending(void)

@@ -25,8 +25,13 @@ void scheduler_remove(struct thread *thread);
 /* Switches to the best ready thread; returns when the caller is scheduled again. */
 void schedule(void);
 
-/* Switches straight to next (IPC hand-off) if it may run before everything else ready. */
-void scheduler_switch_to(struct thread *next);
+/*
+ * The current thread blocks (state, deadline) and hands the CPU to next, a
+ * thread it just woke from an IPC wait (next->ipc_result is set): directly,
+ * without the run queues, unless a ready thread outranks next. Returns when
+ * the current thread runs again.
+ */
+void scheduler_hand_over(struct thread *next, enum thread_state state, uint64_t deadline);
 
 /* Timer interrupt: accounts the tick, expires IPC timeouts, asks for preemption when a slice ends. */
 void scheduler_tick(void);
