@@ -75,10 +75,10 @@ def all_of(*checks):
 
 # The uvmm Micro-Apps of the system test manifest: each VM's output and how it ended.
 VM_LINES = (
-    "[vm_basic] [vm_basic] hello from the test guest",
-    "[vm_basic] [vm_basic] CPUID 0x40000000 signature: KapselVMM",
-    "[vm_basic] [vm_basic] hypercall value 0x1234abcd",
-    "[vm_basic] [vm_basic] hypercall value 0x4b415053",
+    "[vm_basic] guest: hello from the test guest",
+    "[vm_basic] guest: CPUID 0x40000000 signature: KapselVMM",
+    "[vm_basic] guest hypercall value 0x1234abcd",
+    "[vm_basic] guest hypercall value 0x4b415053",
     "vm_basic: VM ended: guest exited with status 0",
     "vm_basic: exited with status 0",
     "vm_out_of_ram: VM ended: guest accessed guest-physical 0x40000000 which is neither RAM nor a device",
@@ -87,7 +87,7 @@ VM_LINES = (
     "vm_triple_fault: exited with status 2",
     "vm_spin: VM ended: guest exited with status 0",
     "vm_spin: exited with status 0",
-    "[vm_ticker] [vm_ticker] hypercall value 0xa",
+    "[vm_ticker] guest hypercall value 0xa",
     "vm_ticker: VM ended: guest exited with status 0",
     "vm_ticker: exited with status 0",
 )
@@ -95,8 +95,8 @@ VM_LINES = (
 # vm_spin's guest spins for seconds without an exit; vm_ticker's prints a tick every ~0.1 s of its own CPU time.
 # Without preemption of a running guest at most one tick could slip in (one 20 ms time slice between vm_spin's
 # "spinning" line and its loop); with it, the two guests share the CPU and most ticks land in between.
-SPIN_IS_PREEMPTED = expect_during("[vm_spin] [vm_spin] spinning", "[vm_ticker] [vm_ticker] hypercall value",
-                                  "[vm_spin] [vm_spin] spun", at_least=3)
+SPIN_IS_PREEMPTED = expect_during("[vm_spin] guest: spinning", "[vm_ticker] guest hypercall value",
+                                  "[vm_spin] guest: spun", at_least=3)
 
 
 def make_archive(directory, name, files):

@@ -162,7 +162,7 @@ static bool add_devices(struct machine *machine)
 {
     struct vm *vm = &machine->vm;
     device_registry_init(&vm->devices);
-    enum error error = serial_register(&machine->serial, &vm->devices, vm->name, SERIAL_COM1_PORT);
+    enum error error = serial_register(&machine->serial, &vm->devices, SERIAL_COM1_PORT);
     if (error != ERROR_NONE) {
         return failed(vm, "adding the serial port", error);
     }

@@ -21,7 +21,7 @@
 
 static void print_line(struct serial *serial)
 {
-    printf("[%s] %.*s\n", serial->vm_name, (int)serial->length, serial->line);
+    printf("guest: %.*s\n", (int)serial->length, serial->line); /* the log service prefixes the app name */
     serial->length = 0;
 }
 
@@ -119,10 +119,9 @@ static const char *serial_write(void *context, uint64_t offset, unsigned size, u
     return NULL;
 }
 
-enum error serial_register(struct serial *serial, struct device_registry *registry, const char *vm_name, uint16_t base)
+enum error serial_register(struct serial *serial, struct device_registry *registry, uint16_t base)
 {
     memset(serial, 0, sizeof(*serial));
-    serial->vm_name = vm_name;
     struct device device = {
         .name = "serial",
         .space = DEVICE_SPACE_PORT,

@@ -19,7 +19,6 @@
 #define SERIAL_LINE_MAX 160 /* a longer line is printed in pieces */
 
 struct serial {
-    const char *vm_name;
     uint8_t divisor_low, divisor_high;
     uint8_t interrupt_enable;
     uint8_t line_control;
@@ -29,8 +28,8 @@ struct serial {
     char line[SERIAL_LINE_MAX];
 };
 
-/* Sets up serial (output lines named after vm_name) and adds it to registry at ports base..base+7. */
-enum error serial_register(struct serial *serial, struct device_registry *registry, const char *vm_name, uint16_t base);
+/* Sets up serial (output lines as "guest: <line>"; the log service names the VM) and adds it at ports base..base+7. */
+enum error serial_register(struct serial *serial, struct device_registry *registry, uint16_t base);
 
 /* Prints what the guest wrote after its last line end, if anything (when the VM ends). */
 void serial_flush(struct serial *serial);

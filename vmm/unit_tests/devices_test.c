@@ -28,7 +28,7 @@ static int set_up(void **state)
 {
     (void)state;
     device_registry_init(&registry);
-    assert_int_equal(serial_register(&serial, &registry, "guest", SERIAL_COM1_PORT), ERROR_NONE);
+    assert_int_equal(serial_register(&serial, &registry, SERIAL_COM1_PORT), ERROR_NONE);
     assert_int_equal(test_device_register(&test_device, &registry), ERROR_NONE);
     fflush(stdout);
     capture_file = tmpfile();
@@ -72,17 +72,17 @@ static void transmit(const char *text)
     }
 }
 
-static void test_serial_prints_whole_lines_with_the_vm_name(void **state)
+static void test_serial_prints_whole_lines(void **state)
 {
     (void)state;
     transmit("hello");
     assert_string_equal(captured(), "");
     transmit(" world\r\nsecond\n");
-    assert_string_equal(captured(), "[guest] hello world\n[guest] second\n");
+    assert_string_equal(captured(), "guest: hello world\nguest: second\n");
     transmit("tail\a");
     serial_flush(&serial);
     serial_flush(&serial);
-    assert_string_equal(captured(), "[guest] hello world\n[guest] second\n[guest] tail?\n");
+    assert_string_equal(captured(), "guest: hello world\nguest: second\nguest: tail?\n");
 }
 
 static void test_serial_splits_long_lines(void **state)
@@ -94,7 +94,7 @@ static void test_serial_splits_long_lines(void **state)
     transmit(line);
     transmit("\n");
     char expected[2 * SERIAL_LINE_MAX + 32];
-    snprintf(expected, sizeof(expected), "[guest] %.*s\n[guest] x\n", SERIAL_LINE_MAX, line);
+    snprintf(expected, sizeof(expected), "guest: %.*s\nguest: x\n", SERIAL_LINE_MAX, line);
     assert_string_equal(captured(), expected);
 }
 
@@ -159,7 +159,7 @@ static void test_test_device_registers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_serial_prints_whole_lines_with_the_vm_name, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(test_serial_prints_whole_lines, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_serial_splits_long_lines, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_serial_registers, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_test_device_registers, set_up, tear_down),

@@ -255,7 +255,7 @@ static void hypercall_exit(struct vm *vm)
     uint64_t argument = state->rbx & mask;
     switch (state->rax & mask) {
     case HYPERCALL_PRINT:
-        printf("[%s] hypercall value 0x%llx\n", vm->name, (unsigned long long)argument);
+        printf("guest hypercall value 0x%llx\n", (unsigned long long)argument);
         break;
     case HYPERCALL_EXIT: {
         int status = (int)(int32_t)(uint32_t)argument;
