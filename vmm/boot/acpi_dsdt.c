@@ -1,0 +1,37 @@
+#include "acpi_dsdt.h"
+
+/* Linux's virtio_mmio driver matches this _HID in its ACPI table (drivers/virtio/virtio_mmio.c). */
+#define VIRTIO_MMIO_HID "LNRO0005"
+
+/* Memory32Fixed (12 bytes) + Extended Interrupt with one number (9) + End Tag (2). */
+#define RESOURCE_TEMPLATE_SIZE 23
+
+static void virtio_mmio_device(struct aml_writer *writer, unsigned index, const struct acpi_virtio_mmio_device *device)
+{
+    const char name[4] = {'V', 'R', (char)('0' + index / 10), (char)('0' + index % 10)};
+    size_t package = aml_device_begin(writer, name);
+    aml_name(writer, "_HID");
+    aml_string(writer, VIRTIO_MMIO_HID);
+    aml_name(writer, "_UID");
+    aml_integer(writer, index);
+
+    uint8_t resources[RESOURCE_TEMPLATE_SIZE];
+    struct aml_writer template;
+    aml_writer_init(&template, resources, sizeof resources);
+    aml_memory32_fixed(&template, true, (uint32_t)device->base, device->size);
+    aml_extended_interrupt(&template, AML_INTERRUPT_CONSUMER, device->gsi); /* level, active-high, exclusive */
+    aml_end_tag(&template);
+    aml_name(writer, "_CRS");
+    aml_buffer(writer, resources, template.length);
+
+    aml_package_end(writer, package);
+}
+
+void acpi_dsdt_write_aml(struct aml_writer *writer, const struct acpi_config *config)
+{
+    size_t scope = aml_scope_begin(writer, "_SB_");
+    for (size_t i = 0; i < config->device_count; i++) {
+        virtio_mmio_device(writer, (unsigned)i, &config->devices[i]);
+    }
+    aml_package_end(writer, scope);
+}
