@@ -57,6 +57,9 @@ static const char *conflict(uint64_t start, uint64_t end, uint64_t heap_size)
     if (overlaps(start, end, APP_UTCB_ADDRESS, APP_UTCB_ADDRESS + ROOT_PAGE_SIZE)) {
         return "an ELF segment overlaps the app's UTCB";
     }
+    if (overlaps(start, end, APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)) {
+        return "an ELF segment overlaps the app's file window";
+    }
     return NULL;
 }
 

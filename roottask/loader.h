@@ -19,8 +19,8 @@
 /*
  * Loads image (parsed from file) into app's task and sets app->entry,
  * image_base and image_pages. Refuses images that span more than
- * SCRATCH_IMAGE_MAX_SIZE, overlap the app's stack, heap, environment page or
- * UTCB, or have a segment without rights. On failure *reason says why; pages
+ * SCRATCH_IMAGE_MAX_SIZE, overlap the app's stack, heap, environment page,
+ * UTCB or file window, or have a segment without rights. On failure *reason says why; pages
  * already loaded are released by microapp_finish.
  */
 enum error loader_load(struct microapp *app, const uint8_t *file, const struct elf_image *image, const char **reason);

@@ -23,12 +23,13 @@ enum key {
     KEY_MEMORY,
     KEY_CAPABILITY,
     KEY_ARGUMENTS,
+    KEY_FILE,
     KEY_COUNT,
 };
 
 static const char *const key_names[KEY_COUNT] = {
     [KEY_MICROAPP] = "microapp", [KEY_IMAGE] = "image",           [KEY_PRIORITY] = "priority",   [KEY_QUOTA] = "quota",
-    [KEY_MEMORY] = "memory",     [KEY_CAPABILITY] = "capability", [KEY_ARGUMENTS] = "arguments",
+    [KEY_MEMORY] = "memory",     [KEY_CAPABILITY] = "capability", [KEY_ARGUMENTS] = "arguments", [KEY_FILE] = "file",
 };
 
 struct parser {
@@ -237,9 +238,10 @@ static bool valid_app_name(const struct token *name)
     return true;
 }
 
-static bool valid_image_name(const struct token *name)
+/* An image or file name: a file of the boot archive, that fits size bytes with its NUL. */
+static bool valid_file_name(const struct token *name, size_t size)
 {
-    if (name->length == 0 || name->length >= MANIFEST_IMAGE_SIZE) {
+    if (name->length == 0 || name->length >= size) {
         return false;
     }
     for (size_t i = 0; i < name->length; i++) {
@@ -386,7 +388,7 @@ static enum error parse_image(struct parser *parser, struct cursor *cursor)
     if (error != ERROR_NONE) {
         return error;
     }
-    if (!valid_image_name(&name)) {
+    if (!valid_file_name(&name, MANIFEST_IMAGE_SIZE)) {
         return fail(parser, "image name %T is invalid (letters, digits, '_', '-', '.', '/'; at most %u bytes)", &name,
                     (unsigned)MANIFEST_IMAGE_SIZE - 1);
     }
@@ -555,12 +557,39 @@ static enum error parse_arguments(struct parser *parser, struct cursor *cursor)
     return ERROR_NONE;
 }
 
+static enum error parse_file(struct parser *parser, struct cursor *cursor)
+{
+    struct manifest_app *app = parser->app;
+    struct token name;
+    enum error error = single_value(parser, cursor, "file", &name);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (!valid_file_name(&name, MANIFEST_FILE_SIZE)) {
+        return fail(parser, "file name %T is invalid (letters, digits, '_', '-', '.', '/'; at most %u bytes)", &name,
+                    (unsigned)MANIFEST_FILE_SIZE - 1);
+    }
+    if (app->file_count == MANIFEST_MAX_FILES) {
+        return fail(parser, "too many files for microapp '%s' (at most %u)", app->name, (unsigned)MANIFEST_MAX_FILES);
+    }
+    for (size_t i = 0; i < app->file_count; i++) {
+        if (token_equals(&name, app->files[i].name)) {
+            return fail(parser, "file %T is given twice for microapp '%s' (first on line %u)", &name, app->name,
+                        app->files[i].line);
+        }
+    }
+    struct manifest_file *file = &app->files[app->file_count++];
+    copy_token(file->name, sizeof(file->name), &name);
+    file->line = parser->line;
+    return ERROR_NONE;
+}
+
 typedef enum error (*statement_parser)(struct parser *parser, struct cursor *cursor);
 
 static const statement_parser statement_parsers[KEY_COUNT] = {
     [KEY_MICROAPP] = parse_microapp,   [KEY_IMAGE] = parse_image,   [KEY_PRIORITY] = parse_priority,
     [KEY_QUOTA] = parse_quota,         [KEY_MEMORY] = parse_memory, [KEY_CAPABILITY] = parse_capability,
-    [KEY_ARGUMENTS] = parse_arguments,
+    [KEY_ARGUMENTS] = parse_arguments, [KEY_FILE] = parse_file,
 };
 
 static enum error parse_statement(struct parser *parser, const struct token *key_token, struct cursor *cursor)
@@ -578,7 +607,7 @@ static enum error parse_statement(struct parser *parser, const struct token *key
         if (!parser->app) {
             return fail(parser, "'%s' before the first 'microapp' line", key_names[key]);
         }
-        if (key != KEY_CAPABILITY && parser->key_lines[key]) {
+        if (key != KEY_CAPABILITY && key != KEY_FILE && parser->key_lines[key]) {
             return fail(parser, "'%s' is given twice for microapp '%s' (first on line %u)", key_names[key],
                         parser->app->name, parser->key_lines[key]);
         }

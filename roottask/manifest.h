@@ -16,6 +16,8 @@
  *         capability factory quota=256K # a child factory, paid from the app's quota
  *         capability scheduler
  *         capability peer:other_app     # a gate to the main thread of another app
+ *         file bzImage                  # boot archive files, mapped read-only into the app
+ *         file initramfs.cpio
  *         arguments --verbose
  *
  * Grammar (bytes; the file need not end with a newline):
@@ -31,9 +33,11 @@
  *                | "memory" blank size              -- 0..MANIFEST_MAX_MEMORY, a multiple of 4K
  *                | "capability" blank source { blank option }
  *                | "arguments" blank text           -- the rest of the line, trailing blanks removed
+ *                | "file" blank file-name
  *     app-name   = letter { letter | digit | "_" | "-" }          -- at most 31 bytes
  *     image-name = name-byte { name-byte }, name-byte = letter | digit | "_" | "-" | "." | "/"
  *                                                                 -- at most 63 bytes
+ *     file-name  = name-byte { name-byte }                        -- at most 47 bytes
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
  *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "peer:" app-name
@@ -52,7 +56,19 @@
  * runtime's stdio needs a few KiB of heap, so an app that prints needs some.) "capability" lines, at most
  * APP_MAX_NAMED_CAPABILITIES, each source at most once, are handed over in
  * manifest order from slot APP_FIRST_NAMED on and listed by name in the app's
- * environment ("log", "factory", "scheduler", "peer:<app>").
+ * environment ("log", "factory", "scheduler", "peer:<app>"). "file" lines, at
+ * most MANIFEST_MAX_FILES, each name at most once, name files of the boot
+ * archive (a missing one stops the app from starting, with its name).
+ *
+ * Files: the root task copies each file into fresh pages of its own and maps
+ * them into the app read-only (not writable, not executable) from
+ * APP_FILES_ADDRESS on, in manifest order, each from a page boundary, at most
+ * APP_FILES_MAX_SIZE together; the environment lists name, address and size
+ * (kapsel/environment.h; the runtime's environment_file() finds them). The
+ * pages are the root task's memory, but their mapping into the app costs the
+ * app's quota: a 64-byte mapping record per page and the page tables, about
+ * 18 KiB per MiB of file (an 8 MiB kernel: about 150 KiB), so an app with
+ * large files needs a quota to match.
  *
  * Capability sources:
  *   log        a gate to the root task's log service, labelled for this app
@@ -84,7 +100,9 @@
 #define MANIFEST_MAX_CAPABILITIES APP_MAX_NAMED_CAPABILITIES
 #define MANIFEST_NAME_SIZE APP_NAME_SIZE /* app names: at most 31 bytes and a NUL */
 #define MANIFEST_IMAGE_SIZE 64           /* image names: at most 63 bytes and a NUL */
-#define MANIFEST_ARGUMENTS_SIZE 256      /* = sizeof(struct app_environment.arguments) */
+#define MANIFEST_MAX_FILES APP_MAX_FILES
+#define MANIFEST_FILE_SIZE APP_FILE_NAME_SIZE /* file names: at most 47 bytes and a NUL */
+#define MANIFEST_ARGUMENTS_SIZE 256           /* = sizeof(struct app_environment.arguments) */
 #define MANIFEST_MAX_LINE 512
 #define MANIFEST_MAX_SIZE (1024u * 1024u)
 
@@ -121,6 +139,11 @@ struct manifest_capability {
     unsigned line;
 };
 
+struct manifest_file {
+    char name[MANIFEST_FILE_SIZE]; /* a file of the boot archive */
+    unsigned line;
+};
+
 struct manifest_app {
     char name[MANIFEST_NAME_SIZE];
     char image[MANIFEST_IMAGE_SIZE];
@@ -130,7 +153,9 @@ struct manifest_app {
     size_t capability_count;
     struct manifest_capability capabilities[MANIFEST_MAX_CAPABILITIES];
     char arguments[MANIFEST_ARGUMENTS_SIZE];
-    unsigned line; /* of its "microapp" statement */
+    size_t file_count;
+    struct manifest_file files[MANIFEST_MAX_FILES]; /* delivered read-only at APP_FILES_ADDRESS, in this order */
+    unsigned line;                                  /* of its "microapp" statement */
 };
 
 struct manifest {

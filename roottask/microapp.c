@@ -1,5 +1,6 @@
 #include "microapp.h"
 
+#include "app_files.h"
 #include "boot_modules.h"
 #include "loader.h"
 #include "root_memory.h"
@@ -24,6 +25,8 @@ _Static_assert(sizeof(struct app_environment) <= ROOT_PAGE_SIZE, "the environmen
 _Static_assert(MANIFEST_ARGUMENTS_SIZE == sizeof(((struct app_environment *)0)->arguments),
                "manifest arguments fit the environment");
 _Static_assert(MANIFEST_MAX_APPS <= GATE_LABEL_INDEX_MASK + 1, "gate labels can name every app");
+_Static_assert(MANIFEST_MAX_FILES == APP_MAX_FILES && MANIFEST_FILE_SIZE == APP_FILE_NAME_SIZE,
+               "the manifest's files fit the environment");
 
 uint64_t microapp_root_slot(const struct microapp *app, unsigned offset)
 {
@@ -48,6 +51,18 @@ static enum error check_step(struct microapp *app, enum error error, const char 
         microapp_finish(app);
     }
     return error;
+}
+
+/* check_step for one of the app's files: the step names the file. */
+static enum error check_file_step(struct microapp *app, enum error error, const char *step, size_t file,
+                                  const char *reason)
+{
+    if (error == ERROR_NONE) {
+        return error;
+    }
+    char named_step[32 + MANIFEST_FILE_SIZE];
+    snprintf(named_step, sizeof(named_step), "%s '%s'", step, app->manifest->files[file].name);
+    return check_step(app, error, named_step, reason);
 }
 
 static enum error create_objects(struct microapp *app)
@@ -80,6 +95,8 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
     const struct manifest_app *manifest = app->manifest;
     const char *reason = NULL;
     struct boot_file file;
+    struct boot_file files[MANIFEST_MAX_FILES];
+    size_t failed_file = 0;
     struct elf_image image;
     app->window = scratch_window(app->index);
     app->state = MICROAPP_UNUSED;
@@ -92,12 +109,20 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
     if (check_step(app, error, "checking its image", reason) != ERROR_NONE) {
         return error;
     }
+    error = app_files_find(app, boot_info, files, &failed_file, &reason);
+    if (check_file_step(app, error, "finding its file", failed_file, reason) != ERROR_NONE) {
+        return error;
+    }
     error = create_objects(app);
     if (error != ERROR_NONE) {
         return error;
     }
     error = loader_load(app, file.data, &image, &reason);
     if (check_step(app, error, "loading its image", reason) != ERROR_NONE) {
+        return error;
+    }
+    error = app_files_load(app, files, &failed_file, &reason);
+    if (check_file_step(app, error, "loading its file", failed_file, reason) != ERROR_NONE) {
         return error;
     }
     /* The pager also takes the exceptions: one gate for everything that stops the app. */
@@ -197,6 +222,12 @@ static enum error grant_environment(struct microapp *app, const struct microapp 
     environment->heap_size = manifest->memory;
     environment->capability_slots = MICROAPP_CAPABILITY_SLOTS;
     memcpy(environment->arguments, manifest->arguments, sizeof(environment->arguments));
+    for (size_t i = 0; i < manifest->file_count; i++) {
+        memcpy(environment->files[i].name, manifest->files[i].name, APP_FILE_NAME_SIZE);
+        environment->files[i].address = app->files[i].address;
+        environment->files[i].size = app->files[i].size;
+    }
+    environment->file_count = manifest->file_count;
     error = grant_named(app, apps, environment);
     if (check_step(app, error, "handing over its named capabilities", NULL) != ERROR_NONE) {
         return error;
@@ -241,11 +272,16 @@ enum error microapp_run(struct microapp *app)
     }
     app->state = MICROAPP_RUNNING;
     printf("roottask: started %s: image %s (entry 0x%llx, %llu KiB), priority %u, quota %llu KiB, heap %llu KiB, "
-           "%u named capabilities\n",
+           "%u named capabilities",
            manifest->name, manifest->image, (unsigned long long)app->entry,
            (unsigned long long)(app->image_pages * ROOT_PAGE_SIZE / 1024), (unsigned)manifest->priority,
            (unsigned long long)(manifest->quota / 1024), (unsigned long long)(manifest->memory / 1024),
            (unsigned)manifest->capability_count);
+    if (manifest->file_count > 0) {
+        printf(", %u files (%llu KiB)", (unsigned)manifest->file_count,
+               (unsigned long long)(app->file_pages * ROOT_PAGE_SIZE / 1024));
+    }
+    printf("\n");
     return ERROR_NONE;
 }
 
@@ -286,5 +322,6 @@ void microapp_finish(struct microapp *app)
     root_pages_release(app->window + SCRATCH_ENVIRONMENT_OFFSET, 1);
     root_pages_release(app->window + SCRATCH_STACK_OFFSET, APP_STACK_SIZE / ROOT_PAGE_SIZE);
     root_pages_release(app->window + SCRATCH_HEAP_OFFSET, app->heap_pages);
+    root_pages_release(app->window + SCRATCH_FILES_OFFSET, app->file_pages);
     app->state = MICROAPP_FINISHED;
 }

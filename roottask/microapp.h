@@ -69,13 +69,18 @@ struct microapp {
     uint64_t image_base;  /* the app address of its lowest image page; mirrored at window + 0 */
     uint64_t image_pages; /* pages from image_base to the end of its highest segment */
     uint64_t heap_pages;  /* heap pages below the highest one handed out (what release must cover) */
+    uint64_t file_pages;  /* pages of all its files from APP_FILES_ADDRESS on; mirrored at window + files offset */
+    struct {
+        uint64_t address; /* in the app, from APP_FILES_ADDRESS on */
+        uint64_t size;
+    } files[MANIFEST_MAX_FILES]; /* where the manifest's files are, in its order */
     struct log_line log;
 };
 
 /* The root task's slot at offset (enum microapp_root_slot) for this app. */
 uint64_t microapp_root_slot(const struct microapp *app, unsigned offset);
 
-/* Step 1: the app's factory, task, thread and pager gate; its image found, checked and loaded. */
+/* Step 1: the app's factory, task, thread and pager gate; its image found, checked and loaded; its files mapped. */
 enum error microapp_create(struct microapp *app, const struct root_boot_info *boot_info);
 
 /* Step 2: its capabilities (fixed and named) and its environment page; peers must be created. */

@@ -52,6 +52,12 @@ static uint64_t copy_of(const struct microapp *app, enum region region, uint64_t
 static const char *resolve(struct microapp *app, uint64_t address, uint64_t flags, uint64_t *copy)
 {
     enum region region = region_of(app, address);
+    if (region == REGION_NONE && address - APP_FILES_ADDRESS < APP_FILES_MAX_SIZE) {
+        /* Its files are mapped before it starts; what faults here is a forbidden access or beyond them. */
+        return flags & PAGE_FAULT_WRITE     ? "its files are read-only"
+               : flags & PAGE_FAULT_EXECUTE ? "its files are not executable"
+                                            : "outside its files";
+    }
     if (region == REGION_NONE) {
         return "outside its stack and heap";
     }

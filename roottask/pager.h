@@ -5,7 +5,8 @@
  *    [2] rip): a read or write inside the app's stack or heap gets a fresh
  *    zeroed page (answered with a map item; for fault replies the kernel
  *    takes item word 1 as the absolute destination address). Any other fault
- *    stops the app: "<app>: stopped: page fault at 0x... (rip 0x...): <why>".
+ *    stops the app: "<app>: stopped: page fault at 0x... (rip 0x...): <why>"
+ *    (a write to its read-only files: "write, its files are read-only").
  *  - LABEL_EXCEPTION from the kernel ([0] vector, [1] error code, [2] rip,
  *    [3] rsp, [4] address): stops the app,
  *    "<app>: stopped: exception <vector> at rip 0x... (...)".

@@ -2,6 +2,7 @@
 
 #include "manifest.h"
 
+#include <kapsel/environment.h>
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
 #include <stdio.h>
@@ -10,10 +11,15 @@ _Static_assert(ROOT_SCRATCH_BASE + MANIFEST_MAX_APPS * ROOT_SCRATCH_WINDOW_SIZE 
                "the scratch windows end below the boot information");
 _Static_assert(ROOT_SCRATCH_BASE >= ROOT_HEAP_BASE + ROOT_HEAP_SIZE, "the scratch windows start above the root heap");
 _Static_assert(MANIFEST_MAX_MEMORY <= SCRATCH_HEAP_MAX_SIZE, "the largest heap fits its scratch region");
-_Static_assert(SCRATCH_STACK_OFFSET + 0x100000ull <= SCRATCH_HEAP_OFFSET, "the stack mirror ends below the heap's");
-
-/* The largest block TASK_UNMAP takes at once (the kernel's MAX_MAP_ORDER: 1 GiB). */
-#define UNMAP_MAX_ORDER 18u
+_Static_assert(SCRATCH_STACK_OFFSET + APP_STACK_SIZE <= SCRATCH_FILES_OFFSET, "the stack mirror ends below the files'");
+_Static_assert(SCRATCH_FILES_MAX_SIZE == APP_FILES_MAX_SIZE, "the files' mirror is as large as the app's file window");
+_Static_assert(SCRATCH_FILES_OFFSET + SCRATCH_FILES_MAX_SIZE <= SCRATCH_HEAP_OFFSET,
+               "the files' mirror ends below the heap's");
+/* Blocks of the files: aligned alike in the root task and in the app, up to the largest block. */
+_Static_assert((ROOT_SCRATCH_BASE + SCRATCH_FILES_OFFSET) % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&
+                   ROOT_SCRATCH_WINDOW_SIZE % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&
+                   APP_FILES_ADDRESS % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0,
+               "the files' mirror and the app's file window are aligned to the largest block");
 
 uint64_t scratch_window(size_t index)
 {
@@ -27,11 +33,10 @@ enum error root_page_allocate(uint64_t address, unsigned rights, bool *existed)
     return *existed ? ERROR_NONE : error;
 }
 
-/* The largest order (2^order pages) that is aligned at page and fits in pages. */
-static unsigned block_order(uint64_t page, uint64_t pages)
+unsigned root_block_order(uint64_t page, uint64_t pages)
 {
     unsigned order = 0;
-    while (order < UNMAP_MAX_ORDER && page % (2ull << order) == 0 && (2ull << order) <= pages) {
+    while (order < ROOT_MAX_BLOCK_ORDER && page % (2ull << order) == 0 && (2ull << order) <= pages) {
         order++;
     }
     return order;
@@ -41,7 +46,7 @@ void root_pages_release(uint64_t address, uint64_t pages)
 {
     uint64_t page = address / ROOT_PAGE_SIZE;
     while (pages > 0) {
-        unsigned order = block_order(page, pages);
+        unsigned order = root_block_order(page, pages);
         /* Holes are skipped by the kernel; a failure leaks the root's own pages, nothing worse. */
         enum error error = task_unmap(ROOT_TASK, ITEM_MEMORY(page, order, 0, 0), UNMAP_SELF);
         if (error != ERROR_NONE) {

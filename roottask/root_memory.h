@@ -17,6 +17,7 @@
  *     +0       image: the app's pages from its lowest ELF page on (at most 4 GiB)
  *     +4 GiB   the environment page
  *     +5 GiB   the stack: [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
+ *     +6 GiB   the files: [APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)
  *     +8 GiB   the heap: [APP_HEAP_BASE, APP_HEAP_BASE + MANIFEST_MAX_MEMORY)
  */
 #ifndef ROOTTASK_ROOT_MEMORY_H
@@ -35,6 +36,8 @@
 #define SCRATCH_IMAGE_MAX_SIZE 0x100000000ull /* 4 GiB from the lowest to the highest image page */
 #define SCRATCH_ENVIRONMENT_OFFSET 0x100000000ull
 #define SCRATCH_STACK_OFFSET 0x140000000ull
+#define SCRATCH_FILES_OFFSET 0x180000000ull
+#define SCRATCH_FILES_MAX_SIZE 0x80000000ull /* = APP_FILES_MAX_SIZE */
 #define SCRATCH_HEAP_OFFSET 0x200000000ull
 #define SCRATCH_HEAP_MAX_SIZE (ROOT_SCRATCH_WINDOW_SIZE - SCRATCH_HEAP_OFFSET)
 
@@ -47,6 +50,15 @@ uint64_t scratch_window(size_t index);
  * a repeated fault, or a page two ELF segments share.
  */
 enum error root_page_allocate(uint64_t address, unsigned rights, bool *existed);
+
+/* The largest item a map or unmap takes at once (the kernel's MAX_MAP_ORDER): 2^18 pages, 1 GiB. */
+#define ROOT_MAX_BLOCK_ORDER 18u
+
+/*
+ * The largest order (2^order pages, at most ROOT_MAX_BLOCK_ORDER) such that page (a page number) is a multiple of
+ * 2^order and 2^order <= pages: the next block of a range, for items that must be aligned to their size.
+ */
+unsigned root_block_order(uint64_t page, uint64_t pages);
 
 /* Free physical memory in KiB (MEMORY_INFO), for the start and end reports: a leak shows as a difference. */
 uint64_t root_free_memory_kib(void);

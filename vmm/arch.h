@@ -15,6 +15,13 @@
 /* Resets the boot vCPU to the state the guest's boot protocol expects, entering at entry with boot_argument. */
 void arch_guest_setup(struct vcpu_state *state, uint64_t entry, uint64_t stack_top, uint64_t boot_argument);
 
+/*
+ * Prepares a Linux boot through the x86 64-bit boot protocol: ACPI tables, e820 map, the bzImage (and
+ * initrd) loaded into guest RAM, the boot vCPU in long mode. Returns NULL, or why the kernel was refused.
+ */
+const char *arch_linux_setup(struct vm *vm, const uint8_t *kernel, size_t kernel_size, const uint8_t *initrd,
+                             size_t initrd_size, const char *command_line);
+
 /* Handles every exit vcpu_loop.c leaves to the architecture (port I/O, CPUID, MSRs, HLT, hypercalls, ...). */
 void arch_exit_handle(struct vm *vm);
 

@@ -2,7 +2,11 @@
  * uvmm: the user-level VMM, one Micro-App instance per VM.
  *
  *     uvmm --guest <image> [--scenario <name>] [--ram <size>] [--name <vm name>]
+ *     uvmm --guest linux --kernel <file> [--initrd <file>] [--ram <size>] [--name <vm name>] -- <command line>
  *
+ * A Linux guest's kernel (a bzImage) and initrd are files the root task hands
+ * this app (the manifest's "file" lines); the words after "--" are its
+ * command line.
  * --guest names a built-in image (guest_image.c), --scenario picks what the
  * test guest does, --ram is the guest RAM (K/M/G suffixes, a multiple of
  * 4 KiB, default 2M) and --name the VM's name in its output (default: the
@@ -40,12 +44,37 @@
 /* Guest RAM aligned like the largest VM_MAP item, so that it maps in few, large items. */
 #define GUEST_RAM_ALIGNMENT (GUEST_PAGE_SIZE << GUEST_MAX_MAP_ORDER)
 
+#define LINUX_GUEST "linux"
+#define COMMAND_LINE_SIZE 1024
+
 struct options {
     const char *name;
     const char *guest;
     const char *scenario;
+    const char *kernel;
+    const char *initrd;
+    char command_line[COMMAND_LINE_SIZE];
     uint64_t ram_size;
 };
+
+/* Joins the words after "--" with spaces; false if they do not fit. */
+static bool join_command_line(int argc, char **argv, int first, char *line)
+{
+    size_t used = 0;
+    line[0] = '\0';
+    for (int i = first; i < argc; i++) {
+        size_t length = strlen(argv[i]);
+        if (used + length + 2 > COMMAND_LINE_SIZE) {
+            return false;
+        }
+        if (used) {
+            line[used++] = ' ';
+        }
+        memcpy(line + used, argv[i], length + 1);
+        used += length;
+    }
+    return true;
+}
 
 /* Decimal bytes with an optional K, M or G suffix. */
 static bool parse_size(const char *text, uint64_t *bytes)
@@ -65,6 +94,13 @@ static bool parse_options(int argc, char **argv, struct options *options)
     *options = (struct options){.name = argv[0], .ram_size = DEFAULT_RAM_SIZE};
     for (int i = 1; i < argc; i += 2) {
         const char *key = argv[i];
+        if (strcmp(key, "--") == 0) {
+            if (!join_command_line(argc, argv, i + 1, options->command_line)) {
+                fprintf(stderr, "uvmm: the command line is longer than %d bytes\n", COMMAND_LINE_SIZE - 1);
+                return false;
+            }
+            break;
+        }
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (!value) {
             fprintf(stderr, "uvmm: %s needs a value\n", key);
@@ -76,6 +112,10 @@ static bool parse_options(int argc, char **argv, struct options *options)
             options->guest = value;
         } else if (strcmp(key, "--scenario") == 0) {
             options->scenario = value;
+        } else if (strcmp(key, "--kernel") == 0) {
+            options->kernel = value;
+        } else if (strcmp(key, "--initrd") == 0) {
+            options->initrd = value;
         } else if (strcmp(key, "--ram") == 0) {
             if (!parse_size(value, &options->ram_size) || options->ram_size == 0 ||
                 options->ram_size % GUEST_PAGE_SIZE != 0) {
@@ -186,6 +226,47 @@ static bool load_guest(struct vm *vm, const struct guest_image *image, uint64_t 
     return true;
 }
 
+/* A file the root task handed this app, or NULL after ending the VM with the reason. */
+static const uint8_t *handed_file(struct vm *vm, const char *name, uint64_t *size)
+{
+    const void *data = NULL;
+    if (!environment_file(name, &data, size)) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: no file \"%s\" (the manifest's file lines)", name);
+        return NULL;
+    }
+    return data;
+}
+
+static void run_linux(struct machine *machine, const struct options *options)
+{
+    struct vm *vm = &machine->vm;
+    uint64_t kernel_size = 0, initrd_size = 0;
+    const uint8_t *initrd = NULL;
+    if (!options->kernel) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: a Linux guest needs --kernel");
+        return;
+    }
+    const uint8_t *kernel = handed_file(vm, options->kernel, &kernel_size);
+    if (!kernel || (options->initrd && !(initrd = handed_file(vm, options->initrd, &initrd_size)))) {
+        return;
+    }
+    printf("%s: starting Linux (%s, %llu KiB%s%s) with %llu KiB of RAM: %s\n", vm->name, options->kernel,
+           (unsigned long long)(kernel_size >> 10), options->initrd ? ", initrd " : "",
+           options->initrd ? options->initrd : "", (unsigned long long)(options->ram_size >> 10),
+           options->command_line);
+    if (!create_vm(vm, options->ram_size) || !add_devices(machine)) {
+        return;
+    }
+    vm->unclaimed_ports_float = true;
+    vm->unknown_msrs_ignored = true;
+    const char *refused = arch_linux_setup(vm, kernel, kernel_size, initrd, initrd_size, options->command_line);
+    if (refused) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: Linux: %s", refused);
+        return;
+    }
+    vcpu_loop_run(vm);
+}
+
 int main(int argc, char **argv)
 {
     static struct machine machine;
@@ -197,6 +278,8 @@ int main(int argc, char **argv)
     uint64_t boot_argument = 0;
     if (!arguments_valid) {
         vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: invalid arguments");
+    } else if (options.guest && strcmp(options.guest, LINUX_GUEST) == 0) {
+        run_linux(&machine, &options);
     } else if (!image) {
         vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: no built-in guest image \"%s\"", options.guest);
     } else if (image->scenarios && !options.scenario) {

@@ -24,6 +24,14 @@ struct vm {
     struct guest_memory ram; /* at guest-physical 0 */
     struct vcpu_state *vcpu; /* vCPU 0's state page, mapped by the kernel */
     struct device_registry devices;
+    /* Ports no device claims read as all ones and ignore writes, as on a PC's bus (Linux probes many);
+     * otherwise such an access ends the VM (the test guest touches only its devices). */
+    bool unclaimed_ports_float;
+    /* MSRs the policy does not know read as 0 and ignore writes (noted once each), instead of #GP:
+     * Linux touches model-specific registers early, some without a fault handler. */
+    bool unknown_msrs_ignored;
+    uint32_t noted_msrs[16];
+    unsigned noted_msr_count;
     bool ended;
     int status; /* the uvmm's exit status, once ended */
     char end_reason[VM_END_REASON_SIZE];

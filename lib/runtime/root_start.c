@@ -35,6 +35,18 @@ uint64_t capability_named(const char *name)
     return 0;
 }
 
+bool environment_file(const char *name, const void **data, uint64_t *size)
+{
+    (void)name; /* the root task reads its boot modules instead */
+    if (data) {
+        *data = NULL;
+    }
+    if (size) {
+        *size = 0;
+    }
+    return false;
+}
+
 size_t runtime_write_output(const char *bytes, size_t length)
 {
     size_t written = 0;

@@ -1,5 +1,6 @@
 /* The Micro-App start path (see kapsel/runtime.h): environment, arguments, log output and exit. */
 #include "arguments.h"
+#include "environment_file.h"
 #include "named_capability.h"
 #include "runtime_private.h"
 
@@ -46,6 +47,11 @@ _Noreturn void runtime_start(void)
 uint64_t capability_named(const char *name)
 {
     return named_capability_slot(environment, name); /* set before any constructor or main runs */
+}
+
+bool environment_file(const char *name, const void **data, uint64_t *size)
+{
+    return environment_file_find(environment, name, data, size);
 }
 
 size_t runtime_write_output(const char *bytes, size_t length)

@@ -4,6 +4,8 @@
  * next to it). Each case ends the app in a way the root task must report.
  */
 #include <kapsel/environment.h>
+#include <kapsel/runtime.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,35 @@ static int deep(int depth)
     return depth == 0 ? frame[0] : deep(depth - 1) + frame[0];
 }
 
-static int run(const char *what)
+/*
+ * "read-file <name>": the manifest's file <name> (environment_file), its size, where it is, the sum of its bytes mod
+ * 2^32 and whether the rest of its last page is zero; then a write to it, which the root task must stop (read-only).
+ */
+static int read_file(const char *name)
+{
+    const void *data;
+    uint64_t size;
+    if (!environment_file(name, &data, &size)) {
+        printf("no file '%s'\n", name);
+        return 3;
+    }
+    const volatile uint8_t *bytes = data;
+    uint32_t sum = 0;
+    for (uint64_t i = 0; i < size; i++) {
+        sum += bytes[i];
+    }
+    bool tail_zero = true;
+    for (uint64_t i = size; i % APP_PAGE_SIZE != 0; i++) {
+        tail_zero = tail_zero && bytes[i] == 0;
+    }
+    printf("%s: %llu bytes at 0x%llx, checksum 0x%08lx, rest of the page %s\n", name, (unsigned long long)size,
+           (unsigned long long)(uintptr_t)data, (unsigned long)sum, tail_zero ? "zero" : "NOT zero");
+    *(volatile uint8_t *)(uintptr_t)data = 0; /* read-only: the root task must stop the app here */
+    printf("the file was writable\n");
+    return 4;
+}
+
+static int run(const char *what, const char *argument)
 {
     if (strcmp(what, "exit") == 0) {
         return 7;
@@ -59,6 +89,9 @@ static int run(const char *what)
     if (strcmp(what, "invalid-opcode") == 0) {
         __builtin_trap();
     }
+    if (strcmp(what, "read-file") == 0) {
+        return read_file(argument);
+    }
     if (strcmp(what, "long-log") == 0) {
         char line[700];
         memset(line, 'L', sizeof(line) - 1);
@@ -80,5 +113,5 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("%s: %s\n", argv[0], argv[1]);
-    return run(argv[1]);
+    return run(argv[1], argc > 2 ? argv[2] : "");
 }

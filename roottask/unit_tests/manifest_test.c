@@ -93,6 +93,7 @@ static void defaults_apply_to_optional_keys(void **state)
     assert_int_equal(app->memory, MANIFEST_DEFAULT_MEMORY);
     assert_int_equal(app->capability_count, 0);
     assert_string_equal(app->arguments, "");
+    assert_int_equal(app->file_count, 0);
 }
 
 static void several_apps_keep_their_order(void **state)
@@ -161,6 +162,72 @@ static void peers_resolve_forward_and_backward(void **state)
     assert_string_equal(manifest.apps[0].capabilities[0].name, "peer:server");
     assert_int_equal(manifest.apps[0].capabilities[0].peer, 1);
     assert_int_equal(manifest.apps[1].capabilities[0].peer, 0);
+}
+
+static void files_are_kept_in_order(void **state)
+{
+    (void)state;
+    expect_ok("microapp vmm\n"
+              "  image uvmm.elf\n"
+              "  file bzImage          # the guest's kernel\n"
+              "  quota 4M\n"
+              "\tfile\tguests/initramfs.cpio.gz\t\n"
+              "microapp other\n"
+              "  image a.elf\n"
+              "  file bzImage\n");
+    const struct manifest_app *vmm = &manifest.apps[0];
+    assert_int_equal(vmm->file_count, 2);
+    assert_string_equal(vmm->files[0].name, "bzImage");
+    assert_int_equal(vmm->files[0].line, 3);
+    assert_string_equal(vmm->files[1].name, "guests/initramfs.cpio.gz");
+    assert_int_equal(vmm->files[1].line, 5);
+    assert_int_equal(vmm->quota, 4 * 1024 * 1024);
+    /* Per app: another app may name the same file. */
+    assert_int_equal(manifest.apps[1].file_count, 1);
+    assert_string_equal(manifest.apps[1].files[0].name, "bzImage");
+}
+
+static void files_have_a_limit(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\n");
+    assert_int_equal(manifest.apps[0].file_count, MANIFEST_MAX_FILES);
+    assert_string_equal(manifest.apps[0].files[3].name, "f4");
+    expect_error("microapp a\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\nfile f5\n",
+                 "manifest line 7: too many files for microapp 'a' (at most 4)");
+    /* The limit is per app. */
+    expect_ok("microapp a\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\n"
+              "microapp b\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\n");
+}
+
+static void file_names_are_checked(void **state)
+{
+    (void)state;
+    expect_error("microapp a\nimage a.elf\nfile\n", "manifest line 3: 'file' needs a value");
+    expect_error("microapp a\nimage a.elf\nfile   # a comment, no value\n", "manifest line 3: 'file' needs a value");
+    expect_error("microapp a\nimage a.elf\nfile a b\n", "manifest line 3: unexpected 'b' after the value of 'file'");
+    expect_error("microapp a\nimage a.elf\nfile a:b\n", "manifest line 3: file name 'a:b' is invalid (letters, "
+                                                        "digits, '_', '-', '.', '/'; at most 47 bytes)");
+    expect_error("microapp a\nimage a.elf\nfile kernel*\n", "manifest line 3: file name 'kernel*' is invalid "
+                                                            "(letters, digits, '_', '-', '.', '/'; at most 47 bytes)");
+    expect_error("file bzImage\nmicroapp a\n", "manifest line 1: 'file' before the first 'microapp' line");
+    expect_error("microapp a\nimage a.elf\nfile bzImage\nfile initrd\nfile bzImage\n",
+                 "manifest line 5: file 'bzImage' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\nFile bzImage\n", "manifest line 3: unknown key 'File'");
+
+    /* At most 47 bytes: the environment's field keeps a NUL. */
+    char name[MANIFEST_FILE_SIZE + 1];
+    memset(name, 'n', sizeof(name) - 2);
+    name[sizeof(name) - 2] = '\0';
+    char text[256];
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\nfile %s\n", name);
+    expect_ok(text);
+    assert_int_equal(strlen(manifest.apps[0].files[0].name), MANIFEST_FILE_SIZE - 1);
+    assert_string_equal(manifest.apps[0].files[0].name, name);
+    strcat(name, "n");
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\nfile %s\n", name);
+    expect_error(text, "manifest line 3: file name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is invalid (letters, "
+                       "digits, '_', '-', '.', '/'; at most 47 bytes)");
 }
 
 static void limits_are_reachable(void **state)
@@ -473,6 +540,11 @@ static void check_verdict(const uint8_t *bytes, size_t size)
             assert_true(memchr(manifest.apps[i].image, '\0', sizeof(manifest.apps[i].image)) != NULL);
             assert_true(manifest.apps[i].image[0] != '\0');
             assert_true(manifest.apps[i].capability_count <= MANIFEST_MAX_CAPABILITIES);
+            assert_true(manifest.apps[i].file_count <= MANIFEST_MAX_FILES);
+            for (size_t f = 0; f < manifest.apps[i].file_count; f++) {
+                assert_true(memchr(manifest.apps[i].files[f].name, '\0', MANIFEST_FILE_SIZE) != NULL);
+                assert_true(manifest.apps[i].files[f].name[0] != '\0');
+            }
         }
     } else {
         assert_int_equal(result, ERROR_MALFORMED);
@@ -500,7 +572,7 @@ static void mutated_manifests_get_a_verdict(void **state)
     (void)state;
     static const char valid[] = "microapp client\n image c.elf\n priority 10\n quota 1M\n memory 16M\n"
                                 " capability log\n capability factory quota=256K\n capability scheduler\n"
-                                " capability peer:server\n arguments --verbose\n"
+                                " capability peer:server\n arguments --verbose\n file bzImage\n file initrd\n"
                                 "microapp server\n image s.elf\n capability peer:client\n";
     static const char alphabet[] = "microapqtyglfs:=#0123456789KMG \t\n\r\0\xff";
     uint8_t bytes[sizeof(valid) + 16];
@@ -548,6 +620,9 @@ int main(void)
         cmocka_unit_test(sizes_take_suffixes),
         cmocka_unit_test(arguments_keep_inner_blanks),
         cmocka_unit_test(peers_resolve_forward_and_backward),
+        cmocka_unit_test(files_are_kept_in_order),
+        cmocka_unit_test(files_have_a_limit),
+        cmocka_unit_test(file_names_are_checked),
         cmocka_unit_test(limits_are_reachable),
         cmocka_unit_test(longest_names_fit),
         cmocka_unit_test(line_of_exactly_the_maximum_length_is_fine),

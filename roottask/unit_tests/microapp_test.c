@@ -1,6 +1,6 @@
 /*
  * Unit tests for starting, paging and stopping Micro-Apps (roottask/microapp.c,
- * loader.c, pager.c, root_memory.c, boot_modules.c) against a fake kernel.
+ * loader.c, app_files.c, pager.c, root_memory.c, boot_modules.c) against a fake kernel.
  */
 /* cmocka.h needs these headers first, in this order. */
 /* clang-format off */
@@ -400,6 +400,151 @@ static void failed_peer_fails_its_client(void **state)
     assert_int_equal(apps[0].state, MICROAPP_FINISHED);
 }
 
+/* --- files ---------------------------------------------------------------------------------- */
+
+#define FILES_COPY(index) (WINDOW(index) + SCRATCH_FILES_OFFSET)
+
+static uint8_t file_bytes[7 * 4096 + 100];
+
+static void fill_file_bytes(void)
+{
+    for (size_t i = 0; i < sizeof(file_bytes); i++) {
+        file_bytes[i] = (uint8_t)(i * 13 + 5);
+    }
+}
+
+static void files_are_copied_and_mapped_read_only(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    add_module("kernel.bin", file_bytes, 5000); /* two pages, the second partly */
+    add_module("small.txt", file_bytes + 1, 10);
+    use_manifest("microapp a\n image app.elf\n memory 64K\n file kernel.bin\n file small.txt\n");
+    const char *output = start_all();
+    assert_int_equal(apps[0].state, MICROAPP_RUNNING);
+    assert_non_null(strstr(output, "heap 64 KiB, 0 named capabilities, 2 files (12 KiB)\n"));
+
+    uint64_t task = SLOT(0, MICROAPP_SLOT_TASK);
+    /* Five image pages, kernel.bin as one block of two pages, small.txt, then the environment page. */
+    assert_int_equal(fake.map_count, 8);
+    expect_map(5, task, ITEM_MEMORY(FILES_COPY(0) / 4096, 1, MEMORY_READ, 0), APP_FILES_ADDRESS);
+    expect_map(6, task, ITEM_MEMORY(FILES_COPY(0) / 4096 + 2, 0, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x2000);
+    assert_int_equal(apps[0].file_pages, 3);
+
+    const uint8_t *copy = (const uint8_t *)(uintptr_t)FILES_COPY(0);
+    assert_memory_equal(copy, file_bytes, 5000);
+    for (size_t i = 5000; i < 0x2000; i++) {
+        assert_int_equal(copy[i], 0); /* the rest of the last page */
+    }
+    assert_memory_equal(copy + 0x2000, file_bytes + 1, 10);
+    for (size_t i = 0x2000 + 10; i < 0x3000; i++) {
+        assert_int_equal(copy[i], 0);
+    }
+    assert_false(fake_page_present(FILES_COPY(0) + 0x3000));
+
+    const struct app_environment *environment =
+        (const struct app_environment *)(uintptr_t)(WINDOW(0) + SCRATCH_ENVIRONMENT_OFFSET);
+    assert_int_equal(environment->file_count, 2);
+    assert_string_equal(environment->files[0].name, "kernel.bin");
+    assert_int_equal(environment->files[0].address, APP_FILES_ADDRESS);
+    assert_int_equal(environment->files[0].size, 5000);
+    assert_string_equal(environment->files[1].name, "small.txt");
+    assert_int_equal(environment->files[1].address, APP_FILES_ADDRESS + 0x2000);
+    assert_int_equal(environment->files[1].size, 10);
+}
+
+static void files_are_mapped_in_aligned_blocks(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    add_module("one.bin", file_bytes, 4096);
+    add_module("seven.bin", file_bytes, 7 * 4096);
+    add_module("empty.bin", file_bytes, 0);
+    add_module("last.bin", file_bytes, 4097);
+    use_manifest("microapp a\n image app.elf\n file one.bin\n file seven.bin\n file empty.bin\n file last.bin\n");
+    start_all();
+    assert_int_equal(apps[0].state, MICROAPP_RUNNING);
+    uint64_t task = SLOT(0, MICROAPP_SLOT_TASK);
+    uint64_t first = FILES_COPY(0) / 4096;
+    /* one.bin at page 0; seven.bin at pages 1..7: blocks of 1, 2 and 4; empty.bin: nothing; last.bin: 8..9. */
+    assert_int_equal(fake.map_count, 5 + 5 + 1);
+    expect_map(5, task, ITEM_MEMORY(first, 0, MEMORY_READ, 0), APP_FILES_ADDRESS);
+    expect_map(6, task, ITEM_MEMORY(first + 1, 0, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x1000);
+    expect_map(7, task, ITEM_MEMORY(first + 2, 1, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x2000);
+    expect_map(8, task, ITEM_MEMORY(first + 4, 2, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x4000);
+    expect_map(9, task, ITEM_MEMORY(first + 8, 1, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x8000);
+    assert_int_equal(apps[0].file_pages, 10);
+    const struct app_environment *environment =
+        (const struct app_environment *)(uintptr_t)(WINDOW(0) + SCRATCH_ENVIRONMENT_OFFSET);
+    assert_int_equal(environment->file_count, 4);
+    assert_int_equal(environment->files[2].address, APP_FILES_ADDRESS + 0x8000);
+    assert_int_equal(environment->files[2].size, 0);
+    assert_int_equal(environment->files[3].address, APP_FILES_ADDRESS + 0x8000);
+    assert_memory_equal((const void *)(uintptr_t)(FILES_COPY(0) + 0x1000), file_bytes, 7 * 4096);
+}
+
+static void missing_file_is_reported_by_name(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    add_module("here.bin", file_bytes, 100);
+    use_manifest("microapp a\n image app.elf\n file here.bin\n file nowhere.bin\n");
+    const char *output = start_all();
+    assert_string_equal(output, "a: not started: finding its file 'nowhere.bin' failed: not found (no such file in "
+                                "the boot modules)\n");
+    assert_int_equal(apps[0].state, MICROAPP_FINISHED);
+    assert_int_equal(fake.created_count, 0); /* found before anything is made */
+    assert_int_equal(fake.allocate_count, 0);
+}
+
+static void files_larger_than_the_window_are_refused(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    /* Sizes only: nothing is read before they are checked. */
+    add_module("big.bin", file_bytes, APP_FILES_MAX_SIZE - 4096 + 1);
+    add_module("small.bin", file_bytes, 1);
+    use_manifest("microapp a\n image app.elf\n file small.bin\n file big.bin\n");
+    const char *output = start_all();
+    assert_string_equal(output, "a: not started: finding its file 'big.bin' failed: out of range (the app's files "
+                                "together are larger than 2 GiB)\n");
+    assert_int_equal(fake.allocate_count, 0);
+}
+
+static void failed_file_mapping_releases_the_copies(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    add_module("kernel.bin", file_bytes, 3 * 4096);
+    use_manifest("microapp a\n image app.elf\n file kernel.bin\n");
+    fake.fail_operation = "task_map";
+    fake.fail_skip = 6; /* five image pages, then the file's first block (two pages); its second block fails */
+    fake.fail_error = ERROR_QUOTA_EXCEEDED;
+    const char *output = start_all();
+    assert_string_equal(output, "a: not started: loading its file 'kernel.bin' failed: quota exceeded (mapping the "
+                                "file into the app's task failed)\n");
+    assert_int_equal(apps[0].state, MICROAPP_FINISHED);
+    for (uint64_t offset = 0; offset < 3 * 4096; offset += 4096) {
+        assert_false(fake_page_present(FILES_COPY(0) + offset));
+    }
+    assert_int_equal(fake.deleted[0], SLOT(0, MICROAPP_SLOT_TASK)); /* the app's mappings went first */
+}
+
+static void image_in_the_file_window_is_refused(void **state)
+{
+    (void)state;
+    const struct segment_spec in_files[] = {{0x1000, APP_FILES_ADDRESS + 0x10000000, 0x100, 0x100, PF_R | PF_X}};
+    build_image(in_files, 1);
+    struct elf64_header header;
+    memcpy(&header, image_file, sizeof(header));
+    header.entry = APP_FILES_ADDRESS + 0x10000000;
+    memcpy(image_file, &header, sizeof(header));
+    use_manifest("microapp a\n image app.elf\n");
+    const char *output = start_all();
+    assert_string_equal(output, "a: not started: loading its image failed: overlapping ranges (an ELF segment "
+                                "overlaps the app's file window)\n");
+}
+
 /* --- paging and stopping --------------------------------------------------------------------- */
 
 static bool fault(uint64_t address, uint64_t flags, uint64_t rip, uint64_t *reply_tag, const char **output)
@@ -521,6 +666,40 @@ static void exception_stops_the_app(void **state)
     assert_int_equal(apps[0].state, MICROAPP_FINISHED);
 }
 
+static void file_faults_stop_the_app(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    add_module("kernel.bin", file_bytes, 5000);
+    use_manifest("microapp a\n image app.elf\n file kernel.bin\n");
+    start_all();
+    uint64_t tag;
+    const char *output;
+    assert_false(fault(APP_FILES_ADDRESS + 8, PAGE_FAULT_WRITE | 1, 0x401000, &tag, &output));
+    assert_string_equal(output, "a: stopped: page fault at 0x200000000008 (rip 0x401000): write, its files are "
+                                "read-only\n");
+    assert_int_equal(apps[0].state, MICROAPP_FINISHED);
+    assert_false(fake_page_present(FILES_COPY(0)));
+    assert_false(fake_page_present(FILES_COPY(0) + 0x1000));
+
+    fake_reset();
+    setup(NULL);
+    add_module("kernel.bin", file_bytes, 5000);
+    use_manifest("microapp a\n image app.elf\n file kernel.bin\n");
+    start_all();
+    assert_false(fault(APP_FILES_ADDRESS, PAGE_FAULT_EXECUTE, APP_FILES_ADDRESS, &tag, &output));
+    assert_string_equal(output, "a: stopped: page fault at 0x200000000000 (rip 0x200000000000): execute, its files "
+                                "are not executable\n");
+
+    fake_reset();
+    setup(NULL);
+    add_module("kernel.bin", file_bytes, 5000);
+    use_manifest("microapp a\n image app.elf\n file kernel.bin\n");
+    start_all();
+    assert_false(fault(APP_FILES_ADDRESS + 0x2000, 0, 0x401000, &tag, &output));
+    assert_string_equal(output, "a: stopped: page fault at 0x200000002000 (rip 0x401000): read, outside its files\n");
+}
+
 static void exit_reports_the_status_and_releases_everything(void **state)
 {
     (void)state;
@@ -582,12 +761,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_creation_releases_what_was_made, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_named_capability_is_reported_with_its_line, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_peer_fails_its_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(files_are_copied_and_mapped_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(files_are_mapped_in_aligned_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(missing_file_is_reported_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(files_larger_than_the_window_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_file_mapping_releases_the_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(image_in_the_file_window_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(stack_and_heap_are_paged_on_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(fault_outside_stack_and_heap_stops_the_app, setup, teardown),
         cmocka_unit_test_setup_teardown(heap_fault_beyond_the_limit_stops_the_app, setup, teardown),
         cmocka_unit_test_setup_teardown(execute_fault_in_the_stack_stops_the_app, setup, teardown),
         cmocka_unit_test_setup_teardown(out_of_memory_stops_the_app, setup, teardown),
         cmocka_unit_test_setup_teardown(exception_stops_the_app, setup, teardown),
+        cmocka_unit_test_setup_teardown(file_faults_stop_the_app, setup, teardown),
         cmocka_unit_test_setup_teardown(exit_reports_the_status_and_releases_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_pager_messages_get_an_error_reply, setup, teardown),
     };

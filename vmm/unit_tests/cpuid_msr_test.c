@@ -20,6 +20,9 @@ static struct cpuid_result generous_host(uint32_t leaf, uint32_t subleaf)
     if (leaf == 0) {
         return (struct cpuid_result){0x10, 0x68747541, 0x444d4163, 0x69746e65}; /* "AuthenticAMD" */
     }
+    if (leaf == 0x80000000) {
+        return (struct cpuid_result){0x8000001f, 0, 0, 0}; /* a high extended leaf */
+    }
     return (struct cpuid_result){0x00a00f11, UINT32_MAX, UINT32_MAX, UINT32_MAX};
 }
 
@@ -49,7 +52,16 @@ static void test_cpuid_policy(void **state)
     assert_int_equal(hypervisor.eax, 0x40000000);
     assert_string_equal(signature, "KapselVMM");
 
-    const uint32_t unknown[] = {2, 7, 0xd, 0x40000001, 0x80000000, 0x80000001, 0xffffffff};
+    /* Extended leaves: capped, and only what a 64-bit kernel needs (no SVM: the guest cannot nest). */
+    struct cpuid_result extended = cpuid_guest(0x80000000, 0, generous_host);
+    assert_int_equal(extended.eax, 0x80000008);
+    struct cpuid_result extended_features = cpuid_guest(0x80000001, 0, generous_host);
+    assert_true(extended_features.edx & (1u << 29));                         /* long mode */
+    assert_true(extended_features.edx & (1u << 20));                         /* NX */
+    assert_false(extended_features.ecx & (1u << 2));                         /* no SVM */
+    assert_int_equal(cpuid_guest(0x80000008, 0, generous_host).eax, 0x0f11); /* the host's address sizes, low 16 bits */
+
+    const uint32_t unknown[] = {2, 7, 0xd, 0x40000001, 0x80000009, 0xffffffff};
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         struct cpuid_result result = cpuid_guest(unknown[i], 0, generous_host);
         assert_int_equal(result.eax | result.ebx | result.ecx | result.edx, 0);

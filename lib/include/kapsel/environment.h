@@ -6,6 +6,10 @@
  * APP_ENVIRONMENT_ADDRESS and the UTCB at APP_UTCB_ADDRESS (no register carries anything). Stack and heap are
  * demand-paged by the pager (the root task): any touch inside [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP) or inside
  * the heap gets a fresh zeroed page; any other fault stops the app.
+ *
+ * The files the manifest's "file <name>" lines name are mapped read-only (not writable, not executable) from
+ * APP_FILES_ADDRESS on, in manifest order, one after another, each starting on a page boundary; the rest of a file's
+ * last page reads as zero. The environment's files[] says where each one is (runtime: environment_file()).
  */
 #ifndef KAPSEL_ENVIRONMENT_H
 #define KAPSEL_ENVIRONMENT_H
@@ -17,6 +21,9 @@
 #define APP_STACK_TOP 0x00007ffe00000000ull
 #define APP_STACK_SIZE 0x100000ull /* 1 MiB, demand-paged */
 #define APP_HEAP_BASE 0x0000100000000000ull
+#define APP_FILES_ADDRESS 0x0000200000000000ull /* the manifest's files, read-only, mapped before the app starts */
+#define APP_FILES_MAX_SIZE 0x80000000ull        /* 2 GiB for all of an app's files, each rounded up to pages */
+#define APP_PAGE_SIZE 4096ull
 
 /* Capability slots every Micro-App has: authority over itself, and its pager. */
 enum app_capability {
@@ -30,10 +37,18 @@ enum app_capability {
 #define APP_MAX_NAMED_CAPABILITIES 16
 #define APP_NAME_SIZE 32
 #define APP_CAPABILITY_NAME_SIZE 24
+#define APP_MAX_FILES 4
+#define APP_FILE_NAME_SIZE 48 /* a file's name in the boot archive: at most 47 bytes and a NUL */
 
 struct app_named_capability {
     char name[APP_CAPABILITY_NAME_SIZE];
     uint64_t slot;
+};
+
+struct app_file {
+    char name[APP_FILE_NAME_SIZE]; /* as the manifest's "file" line gives it */
+    uint64_t address;              /* page-aligned, in [APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE) */
+    uint64_t size;                 /* bytes */
 };
 
 struct app_environment {
@@ -45,7 +60,16 @@ struct app_environment {
     uint64_t named_count;
     struct app_named_capability named[APP_MAX_NAMED_CAPABILITIES];
     char arguments[256]; /* the manifest's "arguments" line */
+    uint64_t file_count;
+    struct app_file files[APP_MAX_FILES]; /* the manifest's "file" lines, in order */
 };
+
+_Static_assert(sizeof(struct app_environment) <= APP_PAGE_SIZE, "the environment fits one page");
+_Static_assert(APP_FILES_ADDRESS % APP_FILES_MAX_SIZE == 0, "the file window is aligned to its size");
+_Static_assert(APP_FILES_ADDRESS >= APP_HEAP_BASE + 0x100000000ull,
+               "the file window is above the largest heap (4 GiB)");
+_Static_assert(APP_FILES_ADDRESS + APP_FILES_MAX_SIZE <= APP_ENVIRONMENT_ADDRESS,
+               "the file window is below the environment page, the stack and the UTCB");
 
 /* Protocols the root task serves. */
 #define LABEL_LOG_WRITE 0x10ull /* to a "log" capability: [0] byte count (<= 496), [1..] bytes */

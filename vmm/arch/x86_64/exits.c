@@ -112,6 +112,13 @@ static void io_exit(struct vm *vm)
         return;
     }
     const struct device *device = device_registry_find(&vm->devices, DEVICE_SPACE_PORT, exit->io.port);
+    if (!device && vm->unclaimed_ports_float) {
+        if (exit->io.is_in) {
+            set_register_part(&state->rax, exit->io.size, 0, size_mask(exit->io.size));
+        }
+        state->rip = exit->next_rip;
+        return;
+    }
     if (!device) {
         vm_end(vm, VMM_STATUS_GUEST_FAULT, "guest accessed port 0x%x, where there is no device (%u-byte %s)",
                (unsigned)exit->io.port, (unsigned)exit->io.size, direction);
@@ -220,12 +227,31 @@ static void cpuid_exit(struct vm *vm)
     complete(vm);
 }
 
+/* Says once per MSR (for the first few) that an unknown one was ignored, so the log shows what a guest wanted. */
+static void note_ignored_msr(struct vm *vm, uint32_t msr, bool write)
+{
+    for (unsigned i = 0; i < vm->noted_msr_count; i++) {
+        if (vm->noted_msrs[i] == msr) {
+            return;
+        }
+    }
+    if (vm->noted_msr_count < sizeof(vm->noted_msrs) / sizeof(vm->noted_msrs[0])) {
+        vm->noted_msrs[vm->noted_msr_count++] = msr;
+        printf("unknown MSR 0x%x %s: %s\n", msr, write ? "written" : "read", write ? "ignored" : "reads as 0");
+    }
+}
+
 static void msr_exit(struct vm *vm, bool write)
 {
     struct vcpu_state *state = vm->vcpu;
     uint32_t msr = (uint32_t)state->rcx;
     uint64_t value = (state->rdx & UINT32_MAX) << 32 | (state->rax & UINT32_MAX);
     bool done = write ? msr_write(state, msr, value) : msr_read(state, msr, &value);
+    if (!done && vm->unknown_msrs_ignored) {
+        note_ignored_msr(vm, msr, write);
+        value = 0;
+        done = true;
+    }
     if (!done) {
         inject_general_protection(state);
         return;

@@ -26,7 +26,8 @@
  *
  * Both: gettimeofday() gives the time since boot (not wall-clock time), from
  * the capability named "scheduler" (ROOT_SCHEDULER in the root task), and fails
- * with ENOSYS without one. Reading stdin gives end-of-file; there are no files.
+ * with ENOSYS without one. Reading stdin gives end-of-file; there are no files
+ * to open: the manifest's "file" lines are read in place (environment_file).
  * newlib takes the standard streams from the heap on first use, so a program
  * that prints needs a heap: with none at all (a memory limit of 0) the first
  * printf faults inside newlib. A few KiB are enough (stdout's line buffer
@@ -37,6 +38,7 @@
 
 #include <kapsel/abi.h>
 #include <kapsel/environment.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The root task's heap window: clear of its image (low addresses), boot info, modules, stack and UTCB. */
@@ -57,5 +59,13 @@ int root_main(const struct root_boot_info *boot_info);
 
 /* The slot of the capability the app's manifest named name, or 0 if none (always 0 in the root task). */
 uint64_t capability_named(const char *name);
+
+/*
+ * The file the app's manifest named with "file <name>" (a file of the boot archive): true with *data = its bytes,
+ * mapped read-only (a write stops the app) and followed by zeros to the end of the page, and *size = its length;
+ * false with NULL and 0 if there is none (always false in the root task). Either pointer may be NULL. The bytes stay
+ * for as long as the app lives.
+ */
+bool environment_file(const char *name, const void **data, uint64_t *size);
 
 #endif
