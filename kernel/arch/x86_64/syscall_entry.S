@@ -1,6 +1,7 @@
 /* The `syscall` instruction lands here: %rcx = user rip, %r11 = user rflags, still on the user stack.
  * Builds the same struct trap_frame an interrupt would (so the scheduler, ex_regs and fault code see one
  * layout), and returns with sysret. */
+#include <arch/general_registers.h>
 #include <arch/cpu_local.h>
 #include <arch/segments.h>
 
@@ -20,41 +21,13 @@ syscall_entry:
     pushq %rcx
     pushq $0
     pushq $SYSCALL_VECTOR
-    pushq %r15
-    pushq %r14
-    pushq %r13
-    pushq %r12
-    pushq %r11
-    pushq %r10
-    pushq %r9
-    pushq %r8
-    pushq %rbp
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    pushq %rcx
-    pushq %rbx
-    pushq %rax
+    push_general_registers
     mov %rsp, %rdi
     call syscall_dispatch
 
     /* Back the way we came: sysret. The frame's rip is always a user address (ex_regs checks it),
      * so sysret cannot fault in kernel mode on a non-canonical %rcx. */
-    popq %rax
-    popq %rbx
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
-    popq %rbp
-    popq %r8
-    popq %r9
-    popq %r10
-    popq %r11
-    popq %r12
-    popq %r13
-    popq %r14
-    popq %r15
+    pop_general_registers
     add $16, %rsp                    /* vector, error code */
     popq %rcx                        /* user rip */
     add $8, %rsp                     /* cs */

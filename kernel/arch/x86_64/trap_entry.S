@@ -1,4 +1,5 @@
 /* One 16-byte stub per vector pushes a uniform (vector, error code) pair and joins trap_common. */
+#include <arch/general_registers.h>
     .section .text
     .global trap_stubs
     .p2align 4
@@ -20,21 +21,7 @@ trap_common:
     testb $3, 24(%rsp)               /* CS of the interrupted code: from user mode? */
     jz 1f
     swapgs
-1:  pushq %r15
-    pushq %r14
-    pushq %r13
-    pushq %r12
-    pushq %r11
-    pushq %r10
-    pushq %r9
-    pushq %r8
-    pushq %rbp
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    pushq %rcx
-    pushq %rbx
-    pushq %rax
+1:  push_general_registers
     cld
     mov %rsp, %rdi
     call trap_dispatch
@@ -42,21 +29,7 @@ trap_common:
     /* Every return to interrupted code, and every syscall return, leaves through here. */
     .global trap_return
 trap_return:
-    popq %rax
-    popq %rbx
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
-    popq %rbp
-    popq %r8
-    popq %r9
-    popq %r10
-    popq %r11
-    popq %r12
-    popq %r13
-    popq %r14
-    popq %r15
+    pop_general_registers
     add $16, %rsp
     testb $3, 8(%rsp)                /* CS of the code we return to */
     jz 2f
