@@ -84,6 +84,12 @@ def all_of(*checks):
 
 
 # The uvmm Micro-Apps of the system test manifest: each VM's output and how it ended.
+# The system-call fuzzer: 200,000 random invocations answered, the kernel still running.
+FUZZ_LINES = (
+    "[syscall_fuzz] fuzzing done: 2",
+    "syscall_fuzz: exited with status 0",
+)
+
 VM_LINES = (
     "[vm_basic] guest: hello from the test guest",
     "[vm_basic] guest: CPUID 0x40000000 signature: KapselVMM",
@@ -171,10 +177,10 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive):
                  append="", until="ACPI: Core revision", timeout=300, extra=("-m", "1G")),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
-                                       "privileged: stopped", "hello: exited with status 0", *VM_LINES),
+                                       "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES),
                         SPIN_IS_PREEMPTED),
                  initrd=system_archive, append="", until=finished, timeout=300),
-        Scenario("user_tests_microvm", all_of(expect_outcome("passed", " passed, 0 failed", *VM_LINES),
+        Scenario("user_tests_microvm", all_of(expect_outcome("passed", " passed, 0 failed", *VM_LINES, *FUZZ_LINES),
                                               SPIN_IS_PREEMPTED), machine="microvm",
                  initrd=system_archive, append="", until=finished, timeout=300),
         Scenario("vms_refused_clearly_without_nested_paging",
