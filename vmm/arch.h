@@ -22,6 +22,24 @@ void arch_guest_setup(struct vcpu_state *state, uint64_t entry, uint64_t stack_t
 const char *arch_linux_setup(struct vm *vm, const uint8_t *kernel, size_t kernel_size, const uint8_t *initrd,
                              size_t initrd_size, const char *command_line);
 
+/*
+ * Gives the VM a platform with timers and interrupts (PC: PIC, PIT, TSC clock), using gate_slot for a gate
+ * the VMM sleeps on. Returns NULL, or why not.
+ */
+const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_slot);
+
+/* Raises a platform interrupt line (PC: ISA IRQ at the PIC); nothing without a platform. */
+void arch_platform_raise_irq(struct vm *vm, unsigned irq);
+
+/* The guest's TSC rate in kHz, as measured (0 without a platform). */
+uint64_t arch_platform_tsc_khz(const struct vm *vm);
+
+/* Before each entry: raises due timer interrupts, injects or asks for an interrupt window, sets the deadline. */
+void arch_before_run(struct vm *vm);
+
+/* A halted guest with interrupts on waits for its next timer event; false if none is programmed. */
+bool arch_platform_sleep_until_next_event(struct vm *vm);
+
 /* Handles every exit vcpu_loop.c leaves to the architecture (port I/O, CPUID, MSRs, HLT, hypercalls, ...). */
 void arch_exit_handle(struct vm *vm);
 

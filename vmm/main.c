@@ -39,6 +39,7 @@
 #define VCPU_STATE_ADDRESS 0x0000600000000000ull
 /* The first slot after the named capabilities the root task may install. */
 #define VM_SLOT (APP_FIRST_NAMED + APP_MAX_NAMED_CAPABILITIES)
+#define PLATFORM_GATE_SLOT (VM_SLOT + 1)
 #define DEFAULT_RAM_SIZE (2ull << 20)
 #define MAX_RAM_SIZE (1ull << 30)
 /* Guest RAM aligned like the largest VM_MAP item, so that it maps in few, large items. */
@@ -237,6 +238,12 @@ static const uint8_t *handed_file(struct vm *vm, const char *name, uint64_t *siz
     return data;
 }
 
+/* COM1 is ISA IRQ 4 on a PC. */
+static void raise_serial_interrupt(void *context)
+{
+    arch_platform_raise_irq(context, 4);
+}
+
 static void run_linux(struct machine *machine, const struct options *options)
 {
     struct vm *vm = &machine->vm;
@@ -259,7 +266,17 @@ static void run_linux(struct machine *machine, const struct options *options)
     }
     vm->unclaimed_ports_float = true;
     vm->unknown_msrs_ignored = true;
-    const char *refused = arch_linux_setup(vm, kernel, kernel_size, initrd, initrd_size, options->command_line);
+    const char *refused = arch_platform_init(vm, capability_named("factory"), PLATFORM_GATE_SLOT);
+    if (refused) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: platform: %s", refused);
+        return;
+    }
+    serial_connect_interrupt(&machine->serial, raise_serial_interrupt, vm);
+    /* Linux cannot measure the TSC without a reference timer of its own: it is told the rate. */
+    static char command_line[COMMAND_LINE_SIZE + 64];
+    snprintf(command_line, sizeof(command_line), "%s tsc_early_khz=%llu", options->command_line,
+             (unsigned long long)arch_platform_tsc_khz(vm));
+    refused = arch_linux_setup(vm, kernel, kernel_size, initrd, initrd_size, command_line);
     if (refused) {
         vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: Linux: %s", refused);
         return;

@@ -18,6 +18,8 @@
 #define VMM_STATUS_SETUP_FAILED 1 /* the VM could not be built (arguments, kernel refused, no memory) */
 #define VMM_STATUS_GUEST_FAULT 2  /* the guest crashed or did something the VMM cannot emulate */
 
+struct arch_platform; /* the guest's platform devices and clock, when it has them (vmm/arch/<arch>/) */
+
 struct vm {
     const char *name;
     uint64_t capability;     /* the Vm object */
@@ -32,6 +34,7 @@ struct vm {
     bool unknown_msrs_ignored;
     uint32_t noted_msrs[16];
     unsigned noted_msr_count;
+    struct arch_platform *platform; /* NULL: no timers or interrupt controllers (the test guest) */
     bool ended;
     int status; /* the uvmm's exit status, once ended */
     char end_reason[VM_END_REASON_SIZE];

@@ -51,9 +51,27 @@ static bool divisor_latch(const struct serial *serial)
     return serial->line_control & LINE_CONTROL_DLAB;
 }
 
+#define INTERRUPT_ENABLE_TRANSMIT 0x02
+#define IDENTIFICATION_TRANSMIT 0x02
+
+/* The transmitter is always empty: an enabled THRE interrupt is pending again after every byte. */
+static void update_transmit_interrupt(struct serial *serial)
+{
+    serial->transmit_interrupt = serial->raise_interrupt && (serial->interrupt_enable & INTERRUPT_ENABLE_TRANSMIT);
+    if (serial->transmit_interrupt) {
+        serial->raise_interrupt(serial->interrupt_context);
+    }
+}
+
+void serial_connect_interrupt(struct serial *serial, void (*raise)(void *context), void *context)
+{
+    serial->raise_interrupt = raise;
+    serial->interrupt_context = context;
+}
+
 static const char *serial_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
 {
-    const struct serial *serial = context;
+    struct serial *serial = context;
     (void)size; /* the registry admits 1-byte accesses only */
     switch (offset) {
     case REGISTER_DATA:
@@ -63,7 +81,8 @@ static const char *serial_read(void *context, uint64_t offset, unsigned size, ui
         *value = divisor_latch(serial) ? serial->divisor_high : serial->interrupt_enable;
         break;
     case REGISTER_FIFO:
-        *value = NO_INTERRUPT_PENDING;
+        *value = serial->transmit_interrupt ? IDENTIFICATION_TRANSMIT : NO_INTERRUPT_PENDING;
+        serial->transmit_interrupt = false; /* reading the IIR acknowledges THRE */
         break;
     case REGISTER_LINE_CONTROL:
         *value = serial->line_control;
@@ -95,6 +114,7 @@ static const char *serial_write(void *context, uint64_t offset, unsigned size, u
             serial->divisor_low = byte;
         } else {
             transmit(serial, byte);
+            update_transmit_interrupt(serial);
         }
         break;
     case REGISTER_INTERRUPT:
@@ -102,6 +122,7 @@ static const char *serial_write(void *context, uint64_t offset, unsigned size, u
             serial->divisor_high = byte;
         } else {
             serial->interrupt_enable = byte & INTERRUPT_ENABLE_BITS;
+            update_transmit_interrupt(serial);
         }
         break;
     case REGISTER_LINE_CONTROL:
@@ -121,7 +142,11 @@ static const char *serial_write(void *context, uint64_t offset, unsigned size, u
 
 enum error serial_register(struct serial *serial, struct device_registry *registry, uint16_t base)
 {
+    void (*raise)(void *) = serial->raise_interrupt;
+    void *interrupt_context = serial->interrupt_context;
     memset(serial, 0, sizeof(*serial));
+    serial->raise_interrupt = raise; /* a connection made before registration stays */
+    serial->interrupt_context = interrupt_context;
     struct device device = {
         .name = "serial",
         .space = DEVICE_SPACE_PORT,

@@ -6,6 +6,7 @@
 #include <kapsel/memory.h>
 #include <kapsel/print.h>
 #include <kapsel/scheduler.h>
+#include <kapsel/timer.h>
 #include <kapsel/vcpu.h>
 #include <string.h>
 
@@ -403,12 +404,32 @@ static bool host_exit(uint64_t code)
     return code == SVM_EXIT_INTR || code == SVM_EXIT_NMI || code == SVM_EXIT_SMI || code == SVM_EXIT_INIT;
 }
 
+/*
+ * Exits the kernel completes itself, without a round trip to the VMM: WBINVD (a cache flush the guest's
+ * memory does not need, as it is ordinary cached RAM) is skipped. Returns true if it handled the exit.
+ */
+static bool kernel_handled_exit(struct arch_vcpu *vcpu, uint64_t code)
+{
+    if (code == SVM_EXIT_WBINVD) {
+        write64(vcpu->vmcb, VMCB_RIP, read64(vcpu->vmcb, VMCB_RIP) + 2); /* 0f 09 */
+        return true;
+    }
+    return false;
+}
+
 enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state,
                          enum vcpu_run_decision (*decide)(void *context), void *context)
 {
     enum error error = check_state(state);
     if (error != ERROR_NONE) {
         return error;
+    }
+    state->host_ticks_per_second = TIMER_HZ;
+    if (state->exit_deadline && timer_ticks() >= state->exit_deadline) {
+        state->host_ticks = timer_ticks();
+        memset(&state->exit, 0, sizeof(state->exit));
+        state->exit.reason = VCPU_EXIT_DEADLINE; /* already due: the guest does not run */
+        return ERROR_NONE;
     }
     load_state(vcpu, state);
     for (;;) {
@@ -418,25 +439,34 @@ enum error arch_vcpu_run(struct arch_vcpu *vcpu, struct vcpu_state *state,
         __asm__ volatile("fxsave64 %0" : "=m"(vcpu->guest_fpu));
         __asm__ volatile("fxrstor64 %0" : : "m"(vcpu->host_fpu));
         write64(vcpu->vmcb, VMCB_EVENT_INJECTION, 0); /* delivered (or re-reported in EXITINTINFO) */
-        if (!host_exit(read64(vcpu->vmcb, VMCB_EXIT_CODE))) {
+        uint64_t code = read64(vcpu->vmcb, VMCB_EXIT_CODE);
+        if (kernel_handled_exit(vcpu, code)) {
+            continue;
+        }
+        if (!host_exit(code)) {
             break;
         }
         __asm__ volatile("sti; nop; cli" : : : "memory"); /* take the interrupt that ended the guest's turn */
         if (scheduler_preemption_pending()) {
             schedule();
         }
+        state->host_ticks = timer_ticks();
         enum vcpu_run_decision decision = decide(context);
+        if (decision == VCPU_RUN_CONTINUE && state->exit_deadline && state->host_ticks >= state->exit_deadline) {
+            decision = VCPU_RUN_RETURN_DEADLINE;
+        }
         if (decision == VCPU_RUN_ABORT) {
             return ERROR_PEER_GONE;
         }
-        if (decision == VCPU_RUN_RETURN_KICKED) {
+        if (decision == VCPU_RUN_RETURN_KICKED || decision == VCPU_RUN_RETURN_DEADLINE) {
             store_state(vcpu, state);
             memset(&state->exit, 0, sizeof(state->exit));
-            state->exit.reason = VCPU_EXIT_KICKED;
+            state->exit.reason = decision == VCPU_RUN_RETURN_KICKED ? VCPU_EXIT_KICKED : VCPU_EXIT_DEADLINE;
             return ERROR_NONE;
         }
     }
     store_state(vcpu, state);
     decode_exit(vcpu, &state->exit);
+    state->host_ticks = timer_ticks();
     return ERROR_NONE;
 }

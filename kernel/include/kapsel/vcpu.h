@@ -28,9 +28,10 @@ uint64_t arch_vcpu_charge(void);
 
 /* What the run loop does after a host exit (an interrupt, perhaps a preemption). */
 enum vcpu_run_decision {
-    VCPU_RUN_CONTINUE,      /* re-enter the guest */
-    VCPU_RUN_RETURN_KICKED, /* hand the vCPU back to its VMM with VCPU_EXIT_KICKED */
-    VCPU_RUN_ABORT,         /* the VM is gone: return ERROR_PEER_GONE without touching state */
+    VCPU_RUN_CONTINUE,        /* re-enter the guest */
+    VCPU_RUN_RETURN_KICKED,   /* hand the vCPU back to its VMM with VCPU_EXIT_KICKED */
+    VCPU_RUN_RETURN_DEADLINE, /* hand it back with VCPU_EXIT_DEADLINE (the VMM's timer is due) */
+    VCPU_RUN_ABORT,           /* the VM is gone: return ERROR_PEER_GONE without touching state */
 };
 
 /*

@@ -28,6 +28,7 @@ enum vcpu_exit_reason {
     VCPU_EXIT_UNKNOWN,          /* an exit the kernel does not decode: exit.raw_code */
     VCPU_EXIT_INTERRUPT_WINDOW, /* the guest can take an interrupt now (asked for by request_interrupt_window) */
     VCPU_EXIT_KICKED,           /* another VMM thread asked for this vCPU back (VM_KICK) */
+    VCPU_EXIT_DEADLINE,         /* host_ticks reached exit_deadline: time for the VMM's timers */
 };
 
 /* A segment register as the hardware caches it (AMD VMCB format attributes). */
@@ -89,6 +90,10 @@ struct vcpu_state {
     uint64_t interrupt_shadow; /* 1 right after STI / MOV SS */
     /* 1: exit with VCPU_EXIT_INTERRUPT_WINDOW as soon as the guest accepts interrupts (to inject one then) */
     uint64_t request_interrupt_window;
+    /* Host clock (kernel timer ticks) for the VMM's device timers: updated on every exit; 0 = no deadline. */
+    uint64_t exit_deadline; /* the run returns with VCPU_EXIT_DEADLINE once host_ticks reaches it */
+    uint64_t host_ticks;    /* written by the kernel */
+    uint64_t host_ticks_per_second;
     struct vcpu_exit exit;
 };
 

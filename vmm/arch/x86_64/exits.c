@@ -265,10 +265,14 @@ static void msr_exit(struct vm *vm, bool write)
 
 static void halt_exit(struct vm *vm)
 {
+    if ((vm->vcpu->rflags & RFLAGS_IF) && arch_platform_sleep_until_next_event(vm)) {
+        complete(vm);
+        return;
+    }
     if (vm->vcpu->rflags & RFLAGS_IF) {
         vm_end(vm, 0,
-               "guest halted with interrupts enabled, but no device raises interrupts yet, so it would "
-               "never wake up");
+               "guest halted with interrupts enabled, but no timer is running and no interrupt is pending, so "
+               "it would never wake up");
         return;
     }
     vm_end(vm, 0, "guest halted");
@@ -314,6 +318,9 @@ void arch_exit_handle(struct vm *vm)
     case VCPU_EXIT_HALT:
         halt_exit(vm);
         break;
+    case VCPU_EXIT_DEADLINE:
+    case VCPU_EXIT_INTERRUPT_WINDOW:
+        break; /* arch_before_run() does what is due before the next entry */
     case VCPU_EXIT_HYPERCALL:
         hypercall_exit(vm);
         break;

@@ -1,0 +1,132 @@
+/*
+ * Time and interrupts for a PC guest: the PIT's channel 0 raises IRQ 0 at the
+ * 8259 PIC, which the VMM injects when the guest accepts interrupts. Time is
+ * the TSC (the guest reads the same one), measured once against the kernel's
+ * tick; the kernel hands the vCPU back at the next timer deadline (at its tick
+ * granularity), and a halted guest sleeps until then.
+ */
+#include "platform.h"
+#include "../../arch.h"
+
+#include <kapsel/environment.h>
+#include <kapsel/runtime.h>
+#include <kapsel/syscall.h>
+#include <stdio.h>
+
+#define CALIBRATION_TICKS 20
+#define NANOSECONDS 1000000000ull
+
+static uint64_t read_tsc(void)
+{
+    uint32_t low, high;
+    __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+    return (uint64_t)high << 32 | low;
+}
+
+static uint64_t platform_clock_ns(void *context)
+{
+    const struct arch_platform *platform = context;
+    return (uint64_t)((unsigned __int128)(read_tsc() - platform->tsc_start) * NANOSECONDS / platform->tsc_hz);
+}
+
+/* The TSC's rate: cycles over CALIBRATION_TICKS kernel ticks, slept through on our own gate. */
+static const char *measure_tsc(struct arch_platform *platform, uint64_t scheduler)
+{
+    uint64_t ticks, idle, per_second, start_ticks;
+    if (scheduler_info(scheduler, &start_ticks, &idle, &per_second) != ERROR_NONE || per_second == 0) {
+        return "cannot read the kernel's clock (the manifest must give a \"scheduler\" capability)";
+    }
+    do { /* start on a tick boundary */
+        scheduler_info(scheduler, &ticks, &idle, &per_second);
+    } while (ticks == start_ticks);
+    uint64_t tsc_start = read_tsc();
+    ipc_receive(platform->sleep_gate, TIMEOUTS(0, (uint32_t)(CALIBRATION_TICKS * 1000 / per_second)));
+    uint64_t end_ticks;
+    do {
+        scheduler_info(scheduler, &end_ticks, &idle, &per_second);
+    } while (end_ticks < ticks + CALIBRATION_TICKS);
+    uint64_t cycles = read_tsc() - tsc_start;
+    platform->tsc_hz = cycles * per_second / (end_ticks - ticks);
+    platform->tsc_start = read_tsc();
+    return platform->tsc_hz ? NULL : "the TSC does not advance";
+}
+
+const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_slot)
+{
+    static struct arch_platform pc; /* one VM per uvmm */
+    struct arch_platform *platform = &pc;
+    uint64_t scheduler = capability_named("scheduler");
+    if (factory_create_gate(factory, gate_slot, APP_THREAD, 0) != ERROR_NONE) {
+        return "cannot create the gate the VMM sleeps on";
+    }
+    platform->sleep_gate = gate_slot;
+    const char *problem = measure_tsc(platform, scheduler);
+    if (problem) {
+        return problem;
+    }
+    if (pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
+        pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE) {
+        return "cannot add the PIC and PIT";
+    }
+    vm->platform = platform;
+    printf("TSC %llu kHz\n", (unsigned long long)(platform->tsc_hz / 1000));
+    return NULL;
+}
+
+void arch_platform_raise_irq(struct vm *vm, unsigned irq)
+{
+    if (vm->platform) {
+        pic_raise(&vm->platform->pic, irq);
+    }
+}
+
+uint64_t arch_platform_tsc_khz(const struct vm *vm)
+{
+    return vm->platform ? vm->platform->tsc_hz / 1000 : 0;
+}
+
+/* Raises due timer interrupts, injects what the PIC has when the guest takes it, and sets the next deadline. */
+void arch_before_run(struct vm *vm)
+{
+    struct arch_platform *platform = vm->platform;
+    struct vcpu_state *state = vm->vcpu;
+    if (!platform) {
+        return;
+    }
+    uint64_t now = platform_clock_ns(platform);
+    if (pit_channel0_due(&platform->pit, now)) {
+        pic_raise(&platform->pic, 0);
+    }
+    int vector = pic_pending_vector(&platform->pic);
+    if (vector >= 0 && !(state->event_injection & VCPU_EVENT_VALID)) {
+        if ((state->rflags & 0x200) && !state->interrupt_shadow) {
+            state->event_injection = VCPU_EVENT_VALID | VCPU_EVENT_TYPE_INTERRUPT | (uint64_t)vector;
+            pic_acknowledge(&platform->pic);
+        } else {
+            state->request_interrupt_window = 1;
+        }
+    }
+    state->exit_deadline = 0;
+    if (platform->pit.next_fire_ns) {
+        uint64_t wait_ns = platform->pit.next_fire_ns > now ? platform->pit.next_fire_ns - now : 0;
+        uint64_t tick_ns = NANOSECONDS / (state->host_ticks_per_second ? state->host_ticks_per_second : 100);
+        state->exit_deadline = state->host_ticks + 1 + wait_ns / tick_ns;
+    }
+}
+
+bool arch_platform_sleep_until_next_event(struct vm *vm)
+{
+    struct arch_platform *platform = vm->platform;
+    if (platform && pic_pending_vector(&platform->pic) >= 0) {
+        return true; /* an interrupt is waiting: it is injected on the next entry */
+    }
+    if (!platform || !platform->pit.next_fire_ns) {
+        return false;
+    }
+    uint64_t now = platform_clock_ns(platform);
+    if (platform->pit.next_fire_ns > now) {
+        uint64_t milliseconds = (platform->pit.next_fire_ns - now + 999999) / 1000000;
+        ipc_receive(platform->sleep_gate, TIMEOUTS(0, (uint32_t)milliseconds));
+    }
+    return true;
+}
