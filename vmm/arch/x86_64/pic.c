@@ -7,6 +7,9 @@
 #define OCW2_EOI 0x20
 #define OCW2_SPECIFIC 0x40
 #define CASCADE_LINE 2
+#define MASTER_PORT 0x20
+#define SLAVE_PORT 0xa0
+#define ELCR_PORT 0x4d0
 
 static int highest(uint8_t bits)
 {
@@ -68,29 +71,39 @@ static void data_write(struct pic_chip *chip, uint8_t value)
     }
 }
 
+/* The three port windows share one device; the window's base turns an offset back into a port number. */
+static struct pic *pic_of(void *context, uint64_t offset, uint16_t *port)
+{
+    const struct pic_window *window = context;
+    *port = (uint16_t)(window->base + offset);
+    return window->pic;
+}
+
 static const char *pic_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
 {
     (void)size;
-    struct pic *pic = context;
-    if (offset >= 0x4d0) { /* ELCR */
-        *value = pic->trigger_mode[offset - 0x4d0];
+    uint16_t port;
+    const struct pic *pic = pic_of(context, offset, &port);
+    if (port >= ELCR_PORT) {
+        *value = pic->trigger_mode[port - ELCR_PORT];
         return NULL;
     }
-    const struct pic_chip *chip = &pic->chips[offset >= 0xa0];
-    *value = (offset & 1) ? chip->mask : (chip->read_service ? chip->service : chip->request);
+    const struct pic_chip *chip = &pic->chips[port >= SLAVE_PORT];
+    *value = (port & 1) ? chip->mask : (chip->read_service ? chip->service : chip->request);
     return NULL;
 }
 
 static const char *pic_write(void *context, uint64_t offset, unsigned size, uint64_t value)
 {
     (void)size;
-    struct pic *pic = context;
-    if (offset >= 0x4d0) {
-        pic->trigger_mode[offset - 0x4d0] = (uint8_t)value;
+    uint16_t port;
+    struct pic *pic = pic_of(context, offset, &port);
+    if (port >= ELCR_PORT) {
+        pic->trigger_mode[port - ELCR_PORT] = (uint8_t)value;
         return NULL;
     }
-    struct pic_chip *chip = &pic->chips[offset >= 0xa0];
-    if (offset & 1) {
+    struct pic_chip *chip = &pic->chips[port >= SLAVE_PORT];
+    if (port & 1) {
         data_write(chip, (uint8_t)value);
     } else {
         command_write(chip, (uint8_t)value);
@@ -98,42 +111,19 @@ static const char *pic_write(void *context, uint64_t offset, unsigned size, uint
     return NULL;
 }
 
-/* Each window has its own registration; the device sees absolute port numbers as offsets from 0. */
-static const char *master_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
-{
-    return pic_read(context, 0x20 + offset, size, value);
-}
-static const char *master_write(void *context, uint64_t offset, unsigned size, uint64_t value)
-{
-    return pic_write(context, 0x20 + offset, size, value);
-}
-static const char *slave_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
-{
-    return pic_read(context, 0xa0 + offset, size, value);
-}
-static const char *slave_write(void *context, uint64_t offset, unsigned size, uint64_t value)
-{
-    return pic_write(context, 0xa0 + offset, size, value);
-}
-static const char *elcr_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
-{
-    return pic_read(context, 0x4d0 + offset, size, value);
-}
-static const char *elcr_write(void *context, uint64_t offset, unsigned size, uint64_t value)
-{
-    return pic_write(context, 0x4d0 + offset, size, value);
-}
-
 enum error pic_register(struct pic *pic, struct device_registry *registry)
 {
     *pic = (struct pic){.chips = {{.mask = 0xff}, {.mask = 0xff}}};
-    const struct device windows[] = {
-        {"8259 master", DEVICE_SPACE_PORT, 0x20, 2, 1, master_read, master_write, pic},
-        {"8259 slave", DEVICE_SPACE_PORT, 0xa0, 2, 1, slave_read, slave_write, pic},
-        {"ELCR", DEVICE_SPACE_PORT, 0x4d0, 2, 1, elcr_read, elcr_write, pic},
-    };
-    for (unsigned i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
-        enum error error = device_registry_add(registry, &windows[i]);
+    static const struct {
+        const char *name;
+        uint16_t base;
+    } windows[PIC_WINDOWS] = {{"8259 master", MASTER_PORT}, {"8259 slave", SLAVE_PORT}, {"ELCR", ELCR_PORT}};
+    for (unsigned i = 0; i < PIC_WINDOWS; i++) {
+        pic->windows[i] = (struct pic_window){pic, windows[i].base};
+        const struct device device = {
+            windows[i].name, DEVICE_SPACE_PORT, windows[i].base, 2, 1, pic_read, pic_write, &pic->windows[i],
+        };
+        enum error error = device_registry_add(registry, &device);
         if (error != ERROR_NONE) {
             return error;
         }

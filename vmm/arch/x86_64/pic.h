@@ -17,9 +17,19 @@ struct pic_chip {
     bool read_service; /* OCW3: reads of the command port return ISR instead of IRR */
 };
 
+#define PIC_WINDOWS 3 /* master, slave, ELCR */
+
+struct pic;
+
+struct pic_window {
+    struct pic *pic;
+    uint16_t base;
+};
+
 struct pic {
     struct pic_chip chips[2]; /* master, slave (on master's line 2) */
     uint8_t trigger_mode[2];  /* ELCR, kept for the guest to read back */
+    struct pic_window windows[PIC_WINDOWS];
 };
 
 enum error pic_register(struct pic *pic, struct device_registry *registry);
