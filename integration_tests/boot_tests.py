@@ -106,6 +106,8 @@ VM_LINES = (
     "[vm_ticker] guest hypercall value 0xa",
     "vm_ticker: VM ended: guest exited with status 0",
     "vm_ticker: exited with status 0",
+    "[vm_paged_mmio] guest hypercall value 0x600d9a9e",
+    "vm_paged_mmio: exited with status 0",
 )
 
 # vm_spin's guest spins for seconds without an exit; vm_ticker's prints a tick every ~0.1 s of its own CPU time.

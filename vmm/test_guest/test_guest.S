@@ -15,6 +15,10 @@
  *   5 ticker        TICKS times: counts down TICK_ITERATIONS (about 0.1 s under QEMU), then prints
  *                   the tick's number (hypercall 1); then exits with status 0. It shows progress
  *                   while another VM spins, which only preemption of that guest allows
+ *   6 paged_mmio    turns on 32-bit paging with 4 MiB pages, where linear 4 MiB aliases physical 0,
+ *                   and from code running at that alias writes the MMIO scratch register and prints
+ *                   what reads back, then exits with status 0: the VMM must fetch the instruction
+ *                   through the guest's page tables (linear as physical would be outside RAM)
  *
  * Everything lives in .text: the image is copied into RAM as one block, and
  * nothing here protects RAM from writes.
@@ -33,6 +37,12 @@
 #define TICK_ITERATIONS 30000000
 #define TICKS 10
 #define UNKNOWN_SCENARIO_STATUS 99
+#define PAGED_SCRATCH_VALUE 0x600d9a9e
+#define ALIAS_OFFSET 0x400000 /* linear 4 MiB maps physical 0 */
+#define PDE_LARGE_RW_PRESENT 0x83
+#define PDE_UNCACHED 0x10
+#define CR0_PG 0x80000000
+#define CR4_PSE 0x10
 
     .code32
     .text
@@ -48,6 +58,8 @@ _start:
     je spin
     cmp $5, %ebx
     je ticker
+    cmp $6, %ebx
+    je paged_mmio
     mov $unknown_scenario, %esi
     call puts
     mov $UNKNOWN_SCENARIO_STATUS, %ebx
@@ -120,6 +132,29 @@ ticker:
     xor %ebx, %ebx
     jmp exit
 
+paged_mmio:
+    movl $PDE_LARGE_RW_PRESENT, page_directory                 /* 0-4 MiB: identity (code, stack) */
+    movl $PDE_LARGE_RW_PRESENT, page_directory + 4             /* 4-8 MiB: the alias of 0-4 MiB */
+    movl $(TEST_DEVICE | PDE_LARGE_RW_PRESENT | PDE_UNCACHED), page_directory + (TEST_DEVICE >> 22) * 4
+    mov $page_directory, %eax
+    mov %eax, %cr3
+    mov %cr4, %eax
+    or $CR4_PSE, %eax
+    mov %eax, %cr4
+    mov %cr0, %eax
+    or $CR0_PG, %eax
+    mov %eax, %cr0
+    mov $(aliased + ALIAS_OFFSET), %eax
+    jmp *%eax
+aliased:
+    mov $TEST_DEVICE, %edi
+    movl $PAGED_SCRATCH_VALUE, TEST_DEVICE_SCRATCH(%edi)
+    mov TEST_DEVICE_SCRATCH(%edi), %ebx
+    mov $HYPERCALL_PRINT, %eax
+    vmmcall
+    xor %ebx, %ebx
+    jmp exit
+
 /* Hypercall 2 with the status in ebx; the VM ends there. */
 exit:
     mov $HYPERCALL_EXIT, %eax
@@ -168,3 +203,7 @@ spinning:
     .asciz "spinning"
 spun:
     .asciz "spun"
+
+    .balign 4096
+page_directory:
+    .fill 1024, 4, 0

@@ -14,6 +14,7 @@
  */
 #include "arch.h"
 #include "cpuid.h"
+#include "guest_page_walk.h"
 #include "instruction_decode.h"
 #include "msr.h"
 
@@ -25,7 +26,6 @@
 #define HYPERCALL_UNKNOWN UINT64_MAX
 
 #define CR0_PE (1ull << 0)
-#define CR0_PG (1ull << 31)
 #define EFER_LMA (1ull << 10)
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_VM (1ull << 17)
@@ -137,28 +137,36 @@ static void io_exit(struct vm *vm)
     state->rip = exit->next_rip;
 }
 
-/* Copies the instruction at cs:rip out of guest RAM; false (the VM ended) if the VMM cannot find it. */
+/*
+ * Copies the instruction at cs:rip out of guest RAM through the guest's page
+ * tables, page by page (an instruction may straddle two); false (the VM ended)
+ * if the VMM cannot find it. *available is short where a page that follows is
+ * not mapped: the decoder refuses an instruction cut short.
+ */
 static bool fetch_instruction(struct vm *vm, uint8_t *bytes, size_t *available)
 {
     const struct vcpu_state *state = vm->vcpu;
-    if (state->cr0 & CR0_PG) {
-        vm_end(vm, VMM_STATUS_GUEST_FAULT,
-               "MMIO with guest paging on: the VMM does not walk guest page tables to fetch the instruction yet");
-        return false;
+    const struct guest_paging paging = {state->cr0, state->cr3, state->cr4, state->efer};
+    /* In 64-bit mode the CS base is 0; elsewhere the segment's base applies (the walk keeps the low 32 bits). */
+    uint64_t linear = cpu_mode(state) == X86_MODE_64 ? state->rip : state->cs.base + state->rip;
+    *available = 0;
+    while (*available < X86_MAX_INSTRUCTION_LENGTH) {
+        uint64_t physical, bytes_in_page;
+        const char *why = guest_page_walk(&vm->ram, &paging, linear + *available, &physical, &bytes_in_page);
+        size_t wanted = X86_MAX_INSTRUCTION_LENGTH - *available;
+        size_t count = bytes_in_page < wanted ? (size_t)bytes_in_page : wanted;
+        const uint8_t *instruction = why ? NULL : guest_memory_at(&vm->ram, physical, count);
+        if (!instruction && *available == 0) {
+            vm_end(vm, VMM_STATUS_GUEST_FAULT, "cannot fetch the instruction at linear 0x%llx: %s",
+                   (unsigned long long)linear, why ? why : "it is not in guest RAM");
+            return false;
+        }
+        if (!instruction) {
+            break;
+        }
+        memcpy(bytes + *available, instruction, count);
+        *available += count;
     }
-    /* Paging off: linear = physical, 32 bits wide (64-bit mode needs paging, so it never gets here). */
-    uint64_t address = (state->cs.base + state->rip) & UINT32_MAX;
-    /* Fewer bytes where RAM ends: the decoder refuses an instruction they cut short. */
-    *available = address < vm->ram.size && vm->ram.size - address < X86_MAX_INSTRUCTION_LENGTH
-                     ? (size_t)(vm->ram.size - address)
-                     : X86_MAX_INSTRUCTION_LENGTH;
-    const uint8_t *instruction = guest_memory_at(&vm->ram, address, *available);
-    if (!instruction) {
-        vm_end(vm, VMM_STATUS_GUEST_FAULT, "the instruction at guest-physical 0x%llx is not in RAM",
-               (unsigned long long)address);
-        return false;
-    }
-    memcpy(bytes, instruction, *available);
     return true;
 }
 
