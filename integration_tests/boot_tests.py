@@ -157,9 +157,10 @@ def smoke_files_delivered():
                               "(no such file in the boot modules)")))
 
 
-# Debian's unmodified cloud kernel under two uvmms at once (integration_tests/linux/manifest.txt): one boots
-# to /init on the emulated PC platform and powers off; the other reads the uvmm's ACPI tables and then
-# stops for want of a local APIC timer, which the uvmm does not emulate yet.
+# Debian's unmodified cloud kernel under three uvmms at once (integration_tests/linux/manifest.txt): one boots
+# to /init on the emulated PC platform and powers off; one does the same and resets the machine, which stops
+# its VM; the third reads the uvmm's ACPI tables and then stops for want of a local APIC timer, which the
+# uvmm does not emulate yet.
 LINUX_LINES = (
     "linux_vm: starting Linux (vmlinuz",
     "] Linux version 6.1.0-",
@@ -171,6 +172,8 @@ LINUX_LINES = (
     "] ACPI: FACP 0x00000000000E0060",
     "] ACPI: APIC 0x00000000000E0178",
     "linux_acpi: VM ended: guest halted with interrupts enabled, but no timer is running",
+    "[linux_reboot] guest: KAPSEL-GUEST-INIT: Linux 6.1.0-",
+    "linux_reboot: VM ended: guest reset the machine through the keyboard controller's pulse-reset command",
 )
 
 

@@ -34,7 +34,8 @@ void arch_platform_raise_irq(struct vm *vm, unsigned irq);
 /* The guest's TSC rate in kHz, as measured (0 without a platform). */
 uint64_t arch_platform_tsc_khz(const struct vm *vm);
 
-/* Before each entry: raises due timer interrupts, injects or asks for an interrupt window, sets the deadline. */
+/* Before each entry: ends the VM on a platform reset; raises due timer interrupts, injects or asks for an
+ * interrupt window, sets the deadline. */
 void arch_before_run(struct vm *vm);
 
 /* A halted guest with interrupts on waits for its next timer event; false if none is programmed. */

@@ -75,6 +75,9 @@ void vcpu_loop_run(struct vm *vm)
 {
     while (!vm->ended) {
         arch_before_run(vm);
+        if (vm->ended) {
+            break;
+        }
         enum error error = vm_run(vm->capability, 0);
         if (error != ERROR_NONE) {
             vm_end(vm, VMM_STATUS_GUEST_FAULT, "VM_RUN failed: %s", error_name(error));

@@ -1,4 +1,4 @@
-/* The PC platform devices: 8259 PIC programming, priorities and EOI; 8254 PIT counting and periodic ticks. */
+/* The PC platform devices: 8259 PIC programming, priorities and EOI; 8254 PIT counting and periodic ticks; reset. */
 /* cmocka.h needs these headers first, in this order. */
 /* clang-format off */
 #include <stdarg.h>
@@ -10,6 +10,9 @@
 
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/pit.h"
+#include "arch/x86_64/reset_control.h"
+
+#include <string.h>
 
 static struct device_registry registry;
 
@@ -131,6 +134,35 @@ static void test_pit_channel2_gate_and_output(void **state)
     assert_int_equal(port_read(0x61) & 0x20, 0x20);
 }
 
+static void test_reset_through_keyboard_controller(void **state)
+{
+    (void)state;
+    struct reset_control control;
+    device_registry_init(&registry);
+    assert_int_equal(reset_control_register(&control, &registry), ERROR_NONE);
+    assert_int_equal(port_read(0x64), 0xff); /* no controller: Linux's i8042 probe gives up */
+    port_write(0x64, 0xaa);                  /* self test: ignored */
+    assert_null(control.requested);
+    port_write(0x64, 0xfe);
+    assert_non_null(control.requested);
+    assert_non_null(strstr(control.requested, "keyboard controller"));
+}
+
+static void test_reset_through_port_cf9(void **state)
+{
+    (void)state;
+    struct reset_control control;
+    device_registry_init(&registry);
+    assert_int_equal(reset_control_register(&control, &registry), ERROR_NONE);
+    port_write(0xcf9, 0x02); /* choose a full reset, as Linux's reboot=pci does first */
+    assert_null(control.requested);
+    assert_int_equal(port_read(0xcf9), 0x02);
+    port_write(0xcf9, 0x06);
+    assert_non_null(control.requested);
+    assert_non_null(strstr(control.requested, "0xcf9"));
+    assert_int_equal(port_read(0xcf9), 0x02); /* the reset bit does not stick */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +170,8 @@ int main(void)
         cmocka_unit_test(test_pic_cascades_slave_lines),
         cmocka_unit_test(test_pit_periodic_channel0_and_counter_reads),
         cmocka_unit_test(test_pit_channel2_gate_and_output),
+        cmocka_unit_test(test_reset_through_keyboard_controller),
+        cmocka_unit_test(test_reset_through_port_cf9),
     };
     return cmocka_run_group_tests_name("pc_platform_test", tests, NULL, NULL);
 }

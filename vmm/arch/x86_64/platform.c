@@ -65,8 +65,9 @@ const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_sl
         return problem;
     }
     if (pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
-        pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE) {
-        return "cannot add the PIC and PIT";
+        pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE ||
+        reset_control_register(&platform->reset, &vm->devices) != ERROR_NONE) {
+        return "cannot add the PIC, PIT and reset control";
     }
     vm->platform = platform;
     printf("TSC %llu kHz\n", (unsigned long long)(platform->tsc_hz / 1000));
@@ -85,12 +86,19 @@ uint64_t arch_platform_tsc_khz(const struct vm *vm)
     return vm->platform ? vm->platform->tsc_hz / 1000 : 0;
 }
 
-/* Raises due timer interrupts, injects what the PIC has when the guest takes it, and sets the next deadline. */
+/*
+ * Ends the VM on a reset request; else raises due timer interrupts, injects
+ * what the PIC has when the guest takes it, and sets the next deadline.
+ */
 void arch_before_run(struct vm *vm)
 {
     struct arch_platform *platform = vm->platform;
     struct vcpu_state *state = vm->vcpu;
     if (!platform) {
+        return;
+    }
+    if (platform->reset.requested) {
+        vm_end(vm, 0, "guest reset the machine through %s (a VM stops on reset)", platform->reset.requested);
         return;
     }
     uint64_t now = platform_clock_ns(platform);
