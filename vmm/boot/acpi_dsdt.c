@@ -29,6 +29,12 @@ static void virtio_mmio_device(struct aml_writer *writer, unsigned index, const 
 
 void acpi_dsdt_write_aml(struct aml_writer *writer, const struct acpi_config *config)
 {
+    /* \_S5_: the SLP_TYP values (A and B) the guest writes to the sleep control register to power off. */
+    aml_name(writer, "_S5_");
+    size_t sleep_types = aml_package_begin(writer, 2);
+    aml_integer(writer, ACPI_SLEEP_TYPE_S5);
+    aml_integer(writer, 0);
+    aml_package_end(writer, sleep_types);
     size_t scope = aml_scope_begin(writer, "_SB_");
     for (size_t i = 0; i < config->device_count; i++) {
         virtio_mmio_device(writer, (unsigned)i, &config->devices[i]);

@@ -49,14 +49,23 @@ enum {
     FADT_DSDT = 40,
     FADT_IAPC_BOOT_ARCH = 109,
     FADT_FLAGS = 112,
+    FADT_RESET_REGISTER = 116,
+    FADT_RESET_VALUE = 128,
     FADT_MINOR_VERSION = 131,
     FADT_X_DSDT = 140,
+    FADT_SLEEP_CONTROL_REGISTER = 244,
+    FADT_SLEEP_STATUS_REGISTER = 256,
 };
 #define FADT_BOOT_NO_VGA (1u << 2)      /* not safe to probe for VGA */
 #define FADT_BOOT_NO_CMOS_RTC (1u << 5) /* no RTC at ports 0x70/0x71 */
 #define FADT_POWER_BUTTON (1u << 4)     /* no fixed-feature power button */
 #define FADT_SLEEP_BUTTON (1u << 5)     /* no fixed-feature sleep button */
+#define FADT_RESET_REGISTER_SUPPORTED (1u << 10)
 #define FADT_HW_REDUCED_ACPI (1u << 20) /* no fixed ACPI hardware: PM timer, SCI, PM1 blocks, GPEs */
+
+/* Generic Address Structure (5.2.3.2) of a one-byte I/O port. */
+#define GAS_SYSTEM_IO 1
+#define GAS_ACCESS_BYTE 1
 
 /* MADT structures (5.2.12). */
 enum {
@@ -182,8 +191,17 @@ static void write_xsdt(uint8_t *xsdt, uint64_t fadt_address, uint64_t madt_addre
 /*
  * Hardware-reduced: every fixed-hardware block, the SCI and the FACS stay 0, which Linux accepts when
  * HW_REDUCED_ACPI is set (it then also skips the PIT/HPET timer setup and the 8259 PICs). It still
- * needs the DSDT. No sleep control/status registers: the guest cannot power off through ACPI.
+ * needs the DSDT. Power-off and reset go through the sleep control and reset registers (I/O ports).
  */
+static void write_io_port_address(uint8_t *gas, uint16_t port)
+{
+    gas[0] = GAS_SYSTEM_IO;
+    gas[1] = 8; /* register bit width */
+    gas[2] = 0; /* bit offset */
+    gas[3] = GAS_ACCESS_BYTE;
+    store_le64(gas + 4, port);
+}
+
 static void write_fadt(uint8_t *fadt, uint64_t dsdt_address)
 {
     write_header(fadt, "FACP", FADT_SIZE, FADT_REVISION);
@@ -191,7 +209,12 @@ static void write_fadt(uint8_t *fadt, uint64_t dsdt_address)
     store_le32(fadt + FADT_DSDT, dsdt_address < FOUR_GIB ? (uint32_t)dsdt_address : 0);
     /* Neither LEGACY_DEVICES nor 8042: Linux then probes no ISA devices and no PS/2 controller. */
     store_le16(fadt + FADT_IAPC_BOOT_ARCH, FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC);
-    store_le32(fadt + FADT_FLAGS, FADT_HW_REDUCED_ACPI | FADT_POWER_BUTTON | FADT_SLEEP_BUTTON);
+    store_le32(fadt + FADT_FLAGS,
+               FADT_HW_REDUCED_ACPI | FADT_POWER_BUTTON | FADT_SLEEP_BUTTON | FADT_RESET_REGISTER_SUPPORTED);
+    write_io_port_address(fadt + FADT_RESET_REGISTER, ACPI_RESET_PORT);
+    fadt[FADT_RESET_VALUE] = ACPI_RESET_VALUE;
+    write_io_port_address(fadt + FADT_SLEEP_CONTROL_REGISTER, ACPI_SLEEP_CONTROL_PORT);
+    write_io_port_address(fadt + FADT_SLEEP_STATUS_REGISTER, ACPI_SLEEP_STATUS_PORT);
     fadt[FADT_MINOR_VERSION] = FADT_MINOR_REVISION;
     store_le64(fadt + FADT_X_DSDT, dsdt_address);
     seal(fadt, FADT_SIZE);

@@ -20,6 +20,18 @@
 
 #define ACPI_LOCAL_APIC_ADDRESS 0xfee00000u
 #define ACPI_IO_APIC_ADDRESS 0xfec00000u
+/*
+ * The hardware-reduced sleep and reset registers the FADT names (I/O ports the
+ * VMM must serve): writing SLP_EN with the SLP_TYP of \_S5 powers off, writing
+ * ACPI_RESET_VALUE to ACPI_RESET_PORT resets (the PC's port 0xCF9).
+ */
+#define ACPI_SLEEP_CONTROL_PORT 0x600u
+#define ACPI_SLEEP_STATUS_PORT 0x601u
+#define ACPI_SLEEP_TYPE_S5 5u
+#define ACPI_SLEEP_CONTROL_TYPE_SHIFT 2 /* SLP_TYPx: bits 4:2 */
+#define ACPI_SLEEP_CONTROL_ENABLE 0x20u /* SLP_EN */
+#define ACPI_RESET_PORT 0xcf9u
+#define ACPI_RESET_VALUE 0x06u
 #define ACPI_MAX_VCPUS 255u              /* xAPIC IDs 0..254; 0xff is the broadcast ID */
 #define ACPI_MAX_VIRTIO_MMIO_DEVICES 100 /* named VR00..VR99 */
 

@@ -15,6 +15,7 @@ enum {
     QWORD_PREFIX = 0x0e,
     SCOPE_OP = 0x10,
     BUFFER_OP = 0x11,
+    PACKAGE_OP = 0x12,
     EXT_OP_PREFIX = 0x5b,
     DEVICE_OP = 0x82, /* after ExtOpPrefix */
     ROOT_CHAR = '\\',
@@ -136,6 +137,14 @@ size_t aml_device_begin(struct aml_writer *writer, const char name[4])
     aml_byte(writer, DEVICE_OP);
     size_t package = writer->length;
     aml_name_seg(writer, name);
+    return package;
+}
+
+size_t aml_package_begin(struct aml_writer *writer, uint8_t element_count)
+{
+    aml_byte(writer, PACKAGE_OP);
+    size_t package = writer->length;
+    aml_byte(writer, element_count);
     return package;
 }
 

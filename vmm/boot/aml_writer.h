@@ -52,6 +52,9 @@ size_t aml_scope_begin(struct aml_writer *writer, const char name[4]);
 /* Device(name) {: ExtOpPrefix DeviceOp; returns the package for aml_package_end. */
 size_t aml_device_begin(struct aml_writer *writer, const char name[4]);
 
+/* Package() { ...: PackageOp and NumElements (then element_count objects); returns the package for aml_package_end. */
+size_t aml_package_begin(struct aml_writer *writer, uint8_t element_count);
+
 /* }: inserts the PkgLength of everything written since the matching *_begin. Close inner packages first. */
 void aml_package_end(struct aml_writer *writer, size_t package);
 

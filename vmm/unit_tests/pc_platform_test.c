@@ -1,4 +1,5 @@
-/* The PC platform devices: 8259 PIC programming, priorities and EOI; 8254 PIT counting and periodic ticks; reset. */
+/* The PC platform devices: 8259 PIC programming, priorities and EOI; 8254 PIT counting and periodic ticks; power-off
+ * and reset requests. */
 /* cmocka.h needs these headers first, in this order. */
 /* clang-format off */
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/pit.h"
-#include "arch/x86_64/reset_control.h"
+#include "arch/x86_64/power_control.h"
 
 #include <string.h>
 
@@ -137,30 +138,48 @@ static void test_pit_channel2_gate_and_output(void **state)
 static void test_reset_through_keyboard_controller(void **state)
 {
     (void)state;
-    struct reset_control control;
+    struct power_control control;
     device_registry_init(&registry);
-    assert_int_equal(reset_control_register(&control, &registry), ERROR_NONE);
+    assert_int_equal(power_control_register(&control, &registry), ERROR_NONE);
     assert_int_equal(port_read(0x64), 0xff); /* no controller: Linux's i8042 probe gives up */
     port_write(0x64, 0xaa);                  /* self test: ignored */
-    assert_null(control.requested);
+    assert_null(control.request);
     port_write(0x64, 0xfe);
-    assert_non_null(control.requested);
-    assert_non_null(strstr(control.requested, "keyboard controller"));
+    assert_non_null(control.request);
+    assert_non_null(strstr(control.request, "keyboard controller"));
 }
 
 static void test_reset_through_port_cf9(void **state)
 {
     (void)state;
-    struct reset_control control;
+    struct power_control control;
     device_registry_init(&registry);
-    assert_int_equal(reset_control_register(&control, &registry), ERROR_NONE);
+    assert_int_equal(power_control_register(&control, &registry), ERROR_NONE);
     port_write(0xcf9, 0x02); /* choose a full reset, as Linux's reboot=pci does first */
-    assert_null(control.requested);
+    assert_null(control.request);
     assert_int_equal(port_read(0xcf9), 0x02);
     port_write(0xcf9, 0x06);
-    assert_non_null(control.requested);
-    assert_non_null(strstr(control.requested, "0xcf9"));
+    assert_non_null(control.request);
+    assert_non_null(strstr(control.request, "0xcf9"));
     assert_int_equal(port_read(0xcf9), 0x02); /* the reset bit does not stick */
+}
+
+static void test_power_off_through_acpi_sleep_control(void **state)
+{
+    (void)state;
+    struct power_control control;
+    device_registry_init(&registry);
+    assert_int_equal(power_control_register(&control, &registry), ERROR_NONE);
+    port_write(0x601, 0x80);   /* Linux clears the wake status first */
+    port_write(0x600, 5 << 2); /* the sleep type alone does nothing until SLP_EN */
+    assert_null(control.request);
+    const struct device *device = device_registry_find(&registry, DEVICE_SPACE_PORT, 0x600);
+    assert_non_null(device);
+    assert_non_null(device_access(device, 0x600, 1, true, &(uint64_t){(3 << 2) | 0x20})); /* S3: not offered */
+    assert_null(control.request);
+    port_write(0x600, (5 << 2) | 0x20);
+    assert_non_null(control.request);
+    assert_non_null(strstr(control.request, "powered off"));
 }
 
 int main(void)
@@ -172,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_pit_channel2_gate_and_output),
         cmocka_unit_test(test_reset_through_keyboard_controller),
         cmocka_unit_test(test_reset_through_port_cf9),
+        cmocka_unit_test(test_power_off_through_acpi_sleep_control),
     };
     return cmocka_run_group_tests_name("pc_platform_test", tests, NULL, NULL);
 }

@@ -66,8 +66,8 @@ const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_sl
     }
     if (pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
         pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE ||
-        reset_control_register(&platform->reset, &vm->devices) != ERROR_NONE) {
-        return "cannot add the PIC, PIT and reset control";
+        power_control_register(&platform->power, &vm->devices) != ERROR_NONE) {
+        return "cannot add the PIC, PIT and power control";
     }
     vm->platform = platform;
     printf("TSC %llu kHz\n", (unsigned long long)(platform->tsc_hz / 1000));
@@ -87,7 +87,7 @@ uint64_t arch_platform_tsc_khz(const struct vm *vm)
 }
 
 /*
- * Ends the VM on a reset request; else raises due timer interrupts, injects
+ * Ends the VM when the guest asked to power off or reset; else raises due timer interrupts, injects
  * what the PIC has when the guest takes it, and sets the next deadline.
  */
 void arch_before_run(struct vm *vm)
@@ -97,8 +97,8 @@ void arch_before_run(struct vm *vm)
     if (!platform) {
         return;
     }
-    if (platform->reset.requested) {
-        vm_end(vm, 0, "guest reset the machine through %s (a VM stops on reset)", platform->reset.requested);
+    if (platform->power.request) {
+        vm_end(vm, 0, "guest %s", platform->power.request);
         return;
     }
     uint64_t now = platform_clock_ns(platform);

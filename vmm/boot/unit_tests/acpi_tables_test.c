@@ -153,8 +153,22 @@ static void test_fadt_is_hardware_reduced_and_points_at_the_dsdt(void **state)
     assert_int_equal(get32(fadt + 76), 0);         /* no PM timer */
     assert_int_equal(get64(fadt + 208 + 4), 0);    /* X_PM_TMR_BLK address */
     uint16_t boot_flags = (uint16_t)(fadt[109] | fadt[110] << 8);
-    assert_int_equal(boot_flags & 0x3, 0); /* no LEGACY_DEVICES, no 8042 */
-    assert_true(boot_flags & (1u << 2));   /* no VGA */
+    assert_int_equal(boot_flags & 0x3, 0);       /* no LEGACY_DEVICES, no 8042 */
+    assert_true(boot_flags & (1u << 2));         /* no VGA */
+    assert_true(get32(fadt + 112) & (1u << 10)); /* RESET_REG_SUP */
+    /* Reset, sleep control and sleep status registers: one-byte I/O ports (GAS: space 1, 8 bits, byte access). */
+    const struct {
+        unsigned offset;
+        uint64_t port;
+    } registers[] = {{116, 0xcf9}, {244, 0x600}, {256, 0x601}};
+    for (size_t i = 0; i < sizeof(registers) / sizeof(registers[0]); i++) {
+        const uint8_t *gas = fadt + registers[i].offset;
+        assert_int_equal(gas[0], 1);
+        assert_int_equal(gas[1], 8);
+        assert_int_equal(gas[3], 1);
+        assert_int_equal(get64(gas + 4), registers[i].port);
+    }
+    assert_int_equal(fadt[128], 0x06); /* RESET_VALUE: CPU reset with a full system reset at 0xcf9 */
 }
 
 static void test_madt_lists_every_vcpu_and_the_io_apic(void **state)
@@ -193,12 +207,15 @@ static void check_devices(const struct tables *tables, size_t count)
 {
     struct aml_device found[ACPI_MAX_VIRTIO_MMIO_DEVICES + 1];
     const char *error = NULL;
-    int decoded = aml_read_devices(tables->dsdt + HEADER_SIZE, get32(tables->dsdt + 4) - HEADER_SIZE, found,
+    uint64_t s5[2] = {UINT64_MAX, UINT64_MAX};
+    int decoded = aml_read_devices(tables->dsdt + HEADER_SIZE, get32(tables->dsdt + 4) - HEADER_SIZE, s5, found,
                                    ACPI_MAX_VIRTIO_MMIO_DEVICES + 1, &error);
     if (decoded < 0) {
         fail_msg("DSDT AML: %s", error);
     }
     assert_int_equal(decoded, count);
+    assert_int_equal(s5[0], ACPI_SLEEP_TYPE_S5); /* what the sleep control register takes as "power off" */
+    assert_int_equal(s5[1], 0);
     for (size_t i = 0; i < count; i++) {
         const char name[5] = {'V', 'R', (char)('0' + i / 10), (char)('0' + i % 10), 0};
         assert_string_equal(found[i].name, name);

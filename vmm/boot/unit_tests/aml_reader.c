@@ -208,13 +208,26 @@ static bool device(struct cursor *cursor, struct aml_device *out)
     return (hid && uid && crs) || fail("Device lacks _HID, _UID or _CRS");
 }
 
-int aml_read_devices(const uint8_t *aml, size_t length, struct aml_device *devices, int max_devices, const char **error)
+/* Name(_S5_, Package(2) { integer, integer }), the whole package consumed. */
+static bool sleep_types(struct cursor *cursor, uint64_t s5[2])
+{
+    struct cursor contents;
+    if (!expect(cursor, "\x08_S5_\x12", 6, "not Name(_S5_, Package") || !package(cursor, &contents) ||
+        !expect(&contents, "\x02", 1, "_S5_ has not two elements") || !integer(&contents, &s5[0]) ||
+        !integer(&contents, &s5[1])) {
+        return false;
+    }
+    return contents.at == contents.end || fail("bytes after _S5_'s elements");
+}
+
+int aml_read_devices(const uint8_t *aml, size_t length, uint64_t s5[2], struct aml_device *devices, int max_devices,
+                     const char **error)
 {
     failure = NULL;
     struct cursor cursor = {aml, aml + length};
     struct cursor scope;
     int count = 0;
-    if (expect(&cursor, "\x10", 1, "not a Scope") && package(&cursor, &scope) &&
+    if (sleep_types(&cursor, s5) && expect(&cursor, "\x10", 1, "not a Scope") && package(&cursor, &scope) &&
         expect(&scope, "\\_SB_", 5, "Scope is not \\_SB_")) {
         while (scope.at < scope.end && failure == NULL) {
             if (count == max_devices) {

@@ -21,11 +21,12 @@ struct aml_device {
 };
 
 /*
- * Decodes Scope(\_SB_) { Device(name) { Name(_HID, string) Name(_UID, integer) Name(_CRS, Buffer {
- * Memory32Fixed, one-interrupt Extended Interrupt, End Tag }) } ... }, which must fill aml exactly,
- * with every PkgLength in its shortest form. Returns the device count, or -1 and *error if it is not that.
+ * Decodes Name(_S5_, Package(2) { SLP_TYPa, SLP_TYPb }) into s5[0..1], then Scope(\_SB_) { Device(name) { Name(_HID,
+ * string) Name(_UID, integer) Name(_CRS, Buffer { Memory32Fixed, one-interrupt Extended Interrupt, End Tag }) } ... },
+ * which must fill aml exactly, with every PkgLength in its shortest form. Returns the device count, or -1 and *error if
+ * it is not that.
  */
-int aml_read_devices(const uint8_t *aml, size_t length, struct aml_device *devices, int max_devices,
+int aml_read_devices(const uint8_t *aml, size_t length, uint64_t s5[2], struct aml_device *devices, int max_devices,
                      const char **error);
 
 #endif
