@@ -58,6 +58,20 @@ void capability_revoke_all(struct object *object)
     }
 }
 
+enum error capability_check_invocation(const struct capability *capability, uint64_t tag, uint64_t first, uint64_t last,
+                                       uint64_t read_only_operation, const unsigned *minimum_words)
+{
+    uint64_t operation = MESSAGE_TAG_LABEL(tag);
+    if (operation < first || operation > last) {
+        return ERROR_INVALID_OPERATION;
+    }
+    uint32_t needed = operation == read_only_operation ? RIGHT_READ : RIGHT_WRITE;
+    if ((capability->rights & needed) != needed) {
+        return ERROR_MISSING_RIGHTS;
+    }
+    return MESSAGE_TAG_WORDS(tag) < minimum_words[operation] ? ERROR_INVALID_ARGUMENT : ERROR_NONE;
+}
+
 void capability_revoke(struct capability *slot, bool include_self)
 {
     struct object *object = slot->object;

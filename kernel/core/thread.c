@@ -188,19 +188,13 @@ static enum error exchange_registers(struct thread *thread, uint64_t *message, u
 enum error thread_invoke(struct capability *capability, uint64_t tag, uint64_t *message, unsigned *reply_words)
 {
     struct thread *thread = (struct thread *)capability->object;
-    unsigned words = MESSAGE_TAG_WORDS(tag);
     uint64_t operation = MESSAGE_TAG_LABEL(tag);
-    uint32_t needed = operation == THREAD_INFO ? RIGHT_READ : RIGHT_WRITE;
     static const unsigned minimum_words[] = {
         [THREAD_CONFIGURE] = 4, [THREAD_EX_REGS] = 3, [THREAD_SET_HANDLERS] = 2, [THREAD_INFO] = 0};
-    if (operation < THREAD_CONFIGURE || operation > THREAD_INFO) {
-        return ERROR_INVALID_OPERATION;
-    }
-    if ((capability->rights & needed) != needed) {
-        return ERROR_MISSING_RIGHTS;
-    }
-    if (words < minimum_words[operation]) {
-        return ERROR_INVALID_ARGUMENT;
+    enum error error =
+        capability_check_invocation(capability, tag, THREAD_CONFIGURE, THREAD_INFO, THREAD_INFO, minimum_words);
+    if (error != ERROR_NONE) {
+        return error;
     }
     switch (operation) {
     case THREAD_CONFIGURE:

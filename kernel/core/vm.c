@@ -229,19 +229,12 @@ enum error vm_invoke(struct capability *capability, uint64_t tag, uint64_t *mess
     struct vm *vm = (struct vm *)capability->object;
     struct thread *caller = thread_current();
     uint64_t operation = MESSAGE_TAG_LABEL(tag);
-    unsigned words = MESSAGE_TAG_WORDS(tag);
-    uint32_t needed = operation == VM_INFO ? RIGHT_READ : RIGHT_WRITE;
     static const unsigned minimum_words[] = {
         [VM_MAP] = 2, [VM_UNMAP] = 1, [VM_VCPU_CREATE] = 2, [VM_RUN] = 1, [VM_INFO] = 0, [VM_KICK] = 1,
     };
-    if (operation < VM_MAP || operation > VM_KICK) {
-        return ERROR_INVALID_OPERATION;
-    }
-    if ((capability->rights & needed) != needed) {
-        return ERROR_MISSING_RIGHTS;
-    }
-    if (words < minimum_words[operation]) {
-        return ERROR_INVALID_ARGUMENT;
+    enum error error = capability_check_invocation(capability, tag, VM_MAP, VM_KICK, VM_INFO, minimum_words);
+    if (error != ERROR_NONE) {
+        return error;
     }
     switch (operation) {
     case VM_MAP:

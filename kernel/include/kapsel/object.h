@@ -49,6 +49,15 @@ struct capability *capability_slot(struct task *task, uint64_t index);
 enum error capability_lookup(struct task *task, uint64_t index, enum object_type type, uint32_t rights,
                              struct capability **capability);
 
+/*
+ * The checks every invocation of an object with operations first..last makes
+ * before acting: the operation (the tag's label) exists, the capability has
+ * the right it needs (read for read_only_operation, write for the others), and
+ * the message has at least minimum_words[operation] words.
+ */
+enum error capability_check_invocation(const struct capability *capability, uint64_t tag, uint64_t first, uint64_t last,
+                                       uint64_t read_only_operation, const unsigned *minimum_words);
+
 /* Puts the first capability to a new object into an empty slot. */
 void capability_install(struct capability *slot, struct object *object, uint32_t rights);
 
