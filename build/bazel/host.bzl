@@ -15,14 +15,18 @@ def host_unit_test(name, srcs, deps = [], copts = []):
         size = "small",
     )
 
-def host_library_under_test(name, srcs, hdrs = [], includes = [], copts = [], deps = []):
-    """Portable code (e.g. kernel core logic) compiled for the host, sanitized, for unit tests."""
+def host_library_under_test(name, srcs, hdrs = [], includes = [], copts = [], deps = [], defines = []):
+    """Portable code (e.g. kernel core logic) compiled for the host, sanitized, for unit tests.
+
+    copts apply to srcs only (third-party code may relax warnings there); defines also reach dependents.
+    """
     native.cc_library(
         name = name,
         srcs = srcs,
         hdrs = hdrs,
         includes = includes,
         deps = deps,
+        defines = defines,
         copts = HOST_COPTS + SANITIZE + copts,
         testonly = True,
     )

@@ -23,7 +23,7 @@ _START_PATHS = {
     "_root_start": "//lib/runtime:root_start",
 }
 
-def microapp(name, srcs, deps_srcs = [], copts = [], hdrs = [], includes = [], entry = "_start"):
+def microapp(name, srcs, deps_srcs = [], copts = [], hdrs = [], includes = [], libs = [], entry = "_start"):
     """A Micro-App image named name (conventionally "<app>.elf").
 
     Args:
@@ -34,6 +34,8 @@ def microapp(name, srcs, deps_srcs = [], copts = [], hdrs = [], includes = [], e
       copts: extra compiler flags.
       hdrs: the app's own headers.
       includes: the app's include directories, relative to its package.
+      libs: third-party code as freestanding_library targets (e.g. //build/bazel/mbedtls:sha), compiled in
+        with the app's flags plus each library's own; their headers and defines reach the app's sources.
       entry: "_start" for a Micro-App started by the root task, "_root_start" for the root task.
     """
     if entry not in _START_PATHS:
@@ -58,6 +60,7 @@ def microapp(name, srcs, deps_srcs = [], copts = [], hdrs = [], includes = [], e
         # Only abi.h, error.h and vcpu_state.h of kernel/include are inputs; searched last, its string.h cannot shadow newlib's.
         late_include_dirs = ["kernel/include"],
         copts = MICROAPP_COPTS + copts,
+        libs = libs,
         linker_script = "//lib/runtime:microapp.ld",
         linkopts = [
             "--no-dynamic-linker",
