@@ -10,6 +10,8 @@
 #include "vm.h"
 
 #include <kapsel/vcpu_state.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Resets the boot vCPU to the state the guest's boot protocol expects, entering at entry with boot_argument. */
@@ -30,6 +32,18 @@ const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_sl
 
 /* Raises a platform interrupt line (PC: ISA IRQ at the PIC); nothing without a platform. */
 void arch_platform_raise_irq(struct vm *vm, unsigned irq);
+
+/* The guest-physical base of virtio-mmio slot index's register window (outside RAM, below 4 GiB). */
+uint64_t arch_virtio_window(unsigned index);
+
+/* The interrupt line (arch_platform_raise_irq) of virtio-mmio slot index. */
+unsigned arch_virtio_interrupt(unsigned index);
+
+/* Whether the host's processor has a hardware random source for the guest's entropy device. */
+bool arch_entropy_available(void);
+
+/* Fills buffer with length bytes from that source (only if arch_entropy_available()); context is unused. */
+void arch_entropy_fill(void *context, uint8_t *buffer, size_t length);
 
 /* The guest's TSC rate in kHz, as measured (0 without a platform). */
 uint64_t arch_platform_tsc_khz(const struct vm *vm);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DEVICE_REGISTRY_MAX 16
+#define DEVICE_REGISTRY_MAX 32
 #define DEVICE_PORT_LIMIT 0x10000ull /* x86 I/O ports are 16 bits */
 
 enum device_space {

@@ -2,11 +2,14 @@
  * uvmm: the user-level VMM, one Micro-App instance per VM.
  *
  *     uvmm --guest <image> [--scenario <name>] [--ram <size>] [--name <vm name>]
- *     uvmm --guest linux --kernel <file> [--initrd <file>] [--ram <size>] [--name <vm name>] -- <command line>
+ *     uvmm --guest linux --kernel <file> [--initrd <file>] [--ram <size>] [--name <vm name>]
+ *          [--disk <file>] [--disk-ro <file>] [--vsock-cid <cid>] -- <command line>
  *
- * A Linux guest's kernel (a bzImage) and initrd are files the root task hands
- * this app (the manifest's "file" lines); the words after "--" are its
- * command line.
+ * A Linux guest's kernel (a bzImage), initrd and disk images are files the
+ * root task hands this app (the manifest's "file" lines); the words after
+ * "--" are its command line. It gets virtio devices (virtio_devices.h): a
+ * console, an entropy device, a socket device with --vsock-cid, and a disk
+ * per --disk (writable, the uvmm's own copy) or --disk-ro, /dev/vda first.
  * --guest names a built-in image (guest_image.c), --scenario picks what the
  * test guest does, --ram is the guest RAM (K/M/G suffixes, a multiple of
  * 4 KiB, default 2M) and --name the VM's name in its output (default: the
@@ -25,6 +28,7 @@
 #include "devices/test_device.h"
 #include "guest_image.h"
 #include "vcpu_loop.h"
+#include "virtio_devices.h"
 #include "vm.h"
 
 #include <kapsel/environment.h>
@@ -56,6 +60,7 @@ struct options {
     const char *initrd;
     char command_line[COMMAND_LINE_SIZE];
     uint64_t ram_size;
+    struct virtio_devices_config virtio;
 };
 
 /* Joins the words after "--" with spaces; false if they do not fit. */
@@ -74,6 +79,29 @@ static bool join_command_line(int argc, char **argv, int first, char *line)
         memcpy(line + used, argv[i], length + 1);
         used += length;
     }
+    return true;
+}
+
+static bool add_disk_option(struct options *options, const char *file, bool read_only)
+{
+    struct virtio_devices_config *virtio = &options->virtio;
+    if (virtio->disk_count == VIRTIO_DEVICES_MAX_DISKS) {
+        fprintf(stderr, "uvmm: at most %d disks\n", VIRTIO_DEVICES_MAX_DISKS);
+        return false;
+    }
+    virtio->disks[virtio->disk_count++] = (struct virtio_disk_option){.file = file, .read_only = read_only};
+    return true;
+}
+
+/* A guest CID: 3 and above (0..2 are reserved), 32 bits, not the wildcard 0xffffffff. */
+static bool parse_cid(const char *text, uint64_t *cid)
+{
+    char *end;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || value < 3 || value >= 0xffffffffull) {
+        return false;
+    }
+    *cid = value;
     return true;
 }
 
@@ -117,6 +145,15 @@ static bool parse_options(int argc, char **argv, struct options *options)
             options->kernel = value;
         } else if (strcmp(key, "--initrd") == 0) {
             options->initrd = value;
+        } else if (strcmp(key, "--disk") == 0 || strcmp(key, "--disk-ro") == 0) {
+            if (!add_disk_option(options, value, strcmp(key, "--disk-ro") == 0)) {
+                return false;
+            }
+        } else if (strcmp(key, "--vsock-cid") == 0) {
+            if (!parse_cid(value, &options->virtio.vsock_cid)) {
+                fprintf(stderr, "uvmm: --vsock-cid %s: not a guest CID (3 to 4294967294)\n", value);
+                return false;
+            }
         } else if (strcmp(key, "--ram") == 0) {
             if (!parse_size(value, &options->ram_size) || options->ram_size == 0 ||
                 options->ram_size % GUEST_PAGE_SIZE != 0) {
@@ -126,7 +163,8 @@ static bool parse_options(int argc, char **argv, struct options *options)
         } else {
             fprintf(stderr,
                     "uvmm: unknown option %s (usage: --guest <image> [--scenario <name>] [--ram <size>] "
-                    "[--name <vm name>])\n",
+                    "[--name <vm name>] [--kernel <file>] [--initrd <file>] [--disk <file>] [--disk-ro <file>] "
+                    "[--vsock-cid <cid>] [-- <command line>])\n",
                     key);
             return false;
         }
@@ -143,6 +181,7 @@ struct machine {
     struct vm vm;
     struct serial serial;
     struct test_device test_device;
+    struct virtio_devices virtio;
 };
 
 static bool failed(struct vm *vm, const char *what, enum error error)
@@ -199,7 +238,8 @@ static bool create_vm(struct vm *vm, uint64_t ram_size)
     return true;
 }
 
-static bool add_devices(struct machine *machine)
+/* The serial port; the test device only for the test guest (its window is where Linux guests get virtio). */
+static bool add_devices(struct machine *machine, bool with_test_device)
 {
     struct vm *vm = &machine->vm;
     device_registry_init(&vm->devices);
@@ -207,7 +247,7 @@ static bool add_devices(struct machine *machine)
     if (error != ERROR_NONE) {
         return failed(vm, "adding the serial port", error);
     }
-    error = test_device_register(&machine->test_device, &vm->devices);
+    error = with_test_device ? test_device_register(&machine->test_device, &vm->devices) : ERROR_NONE;
     if (error != ERROR_NONE) {
         return failed(vm, "adding the test device", error);
     }
@@ -261,7 +301,7 @@ static void run_linux(struct machine *machine, const struct options *options)
            (unsigned long long)(kernel_size >> 10), options->initrd ? ", initrd " : "",
            options->initrd ? options->initrd : "", (unsigned long long)(options->ram_size >> 10),
            options->command_line);
-    if (!create_vm(vm, options->ram_size) || !add_devices(machine)) {
+    if (!create_vm(vm, options->ram_size) || !add_devices(machine, false)) {
         return;
     }
     vm->unclaimed_ports_float = true;
@@ -272,6 +312,11 @@ static void run_linux(struct machine *machine, const struct options *options)
         return;
     }
     serial_connect_interrupt(&machine->serial, raise_serial_interrupt, vm);
+    refused = virtio_devices_add(&machine->virtio, vm, &options->virtio);
+    if (refused) {
+        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: %s", refused);
+        return;
+    }
     /* Linux cannot measure the TSC without a reference timer of its own: it is told the rate. */
     static char command_line[COMMAND_LINE_SIZE + 64];
     snprintf(command_line, sizeof(command_line), "%s tsc_early_khz=%llu", options->command_line,
@@ -307,11 +352,12 @@ int main(int argc, char **argv)
         printf("%s: starting %s%s%s%s with %llu KiB of RAM\n", vm->name, image->name,
                options.scenario ? " (scenario " : "", options.scenario ? options.scenario : "",
                options.scenario ? ")" : "", (unsigned long long)(options.ram_size >> 10));
-        if (create_vm(vm, options.ram_size) && add_devices(&machine) && load_guest(vm, image, boot_argument)) {
+        if (create_vm(vm, options.ram_size) && add_devices(&machine, true) && load_guest(vm, image, boot_argument)) {
             vcpu_loop_run(vm);
         }
     }
     serial_flush(&machine.serial);
+    virtio_devices_report(&machine.virtio);
     printf("%s: VM ended: %s\n", vm->name, vm->end_reason);
     return vm->status;
 }

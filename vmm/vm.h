@@ -1,12 +1,13 @@
 /*
  * One VM as this uvmm instance sees it: the kernel's Vm object, guest RAM,
- * vCPU 0's state page, the devices, and how the VM ended.
+ * vCPU 0's state page, the devices and virtio slots, and how the VM ended.
  */
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
 #include "device_registry.h"
 #include "guest_ram.h"
+#include "virtio_slot.h"
 
 #include <kapsel/vcpu_state.h>
 #include <stdbool.h>
@@ -35,6 +36,8 @@ struct vm {
     uint32_t noted_msrs[16];
     unsigned noted_msr_count;
     struct arch_platform *platform; /* NULL: no timers or interrupt controllers (the test guest) */
+    struct virtio_slot virtio_slots[VM_MAX_VIRTIO_SLOTS];
+    unsigned virtio_slot_count; /* slots in use, from the first */
     bool ended;
     int status; /* the uvmm's exit status, once ended */
     char end_reason[VM_END_REASON_SIZE];

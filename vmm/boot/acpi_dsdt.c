@@ -19,7 +19,8 @@ static void virtio_mmio_device(struct aml_writer *writer, unsigned index, const 
     struct aml_writer template;
     aml_writer_init(&template, resources, sizeof resources);
     aml_memory32_fixed(&template, true, (uint32_t)device->base, device->size);
-    aml_extended_interrupt(&template, AML_INTERRUPT_CONSUMER, device->gsi); /* level, active-high, exclusive */
+    /* Edge-triggered: the transport signals each interrupt as a pulse and keeps no line level. */
+    aml_extended_interrupt(&template, AML_INTERRUPT_CONSUMER | AML_INTERRUPT_EDGE, device->gsi);
     aml_end_tag(&template);
     aml_name(writer, "_CRS");
     aml_buffer(writer, resources, template.length);

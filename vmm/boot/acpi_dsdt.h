@@ -8,7 +8,7 @@
 /*
  * The definition block's body: Scope(\_SB) with, per virtio-mmio device n, Device(VRnn) naming
  * _HID "LNRO0005", _UID n and _CRS { Memory32Fixed(ReadWrite, base, size), Interrupt(ResourceConsumer,
- * Level, ActiveHigh, Exclusive) { gsi } }. config must be valid (acpi_build checks it).
+ * Edge, ActiveHigh, Exclusive) { gsi } }. config must be valid (acpi_build checks it).
  */
 void acpi_dsdt_write_aml(struct aml_writer *writer, const struct acpi_config *config);
 

@@ -38,7 +38,7 @@
 struct acpi_virtio_mmio_device {
     uint64_t base; /* the register window, entirely below 4 GiB */
     uint32_t size; /* 0x200 for virtio-mmio */
-    uint32_t gsi;  /* I/O APIC input (GSI base 0); level-triggered, active-high */
+    uint32_t gsi;  /* I/O APIC input (GSI base 0); edge-triggered, active-high */
 };
 
 struct acpi_config {

@@ -1,6 +1,5 @@
 #include "serial.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* Register offsets; with LCR.DLAB set, offsets 0 and 1 are the divisor latch instead. */
@@ -19,31 +18,9 @@
 #define INTERRUPT_ENABLE_BITS 0x0f
 #define MODEM_CONTROL_BITS 0x1f
 
-static void print_line(struct serial *serial)
-{
-    printf("guest: %.*s\n", (int)serial->length, serial->line); /* the log service prefixes the app name */
-    serial->length = 0;
-}
-
-/* A guest must not steer the host's console: control bytes are shown as '?' (tabs stay). */
-static char printable(uint8_t byte)
-{
-    return (byte < 0x20 && byte != '\t') || byte == 0x7f ? '?' : (char)byte;
-}
-
 static void transmit(struct serial *serial, uint8_t byte)
 {
-    if (byte == '\n') {
-        print_line(serial);
-        return;
-    }
-    if (byte == '\r') {
-        return; /* CR LF line ends print like LF */
-    }
-    if (serial->length == sizeof(serial->line)) {
-        print_line(serial);
-    }
-    serial->line[serial->length++] = printable(byte);
+    console_lines_put(&serial->output, byte);
 }
 
 static bool divisor_latch(const struct serial *serial)
@@ -147,6 +124,7 @@ enum error serial_register(struct serial *serial, struct device_registry *regist
     memset(serial, 0, sizeof(*serial));
     serial->raise_interrupt = raise; /* a connection made before registration stays */
     serial->interrupt_context = interrupt_context;
+    console_lines_init(&serial->output, "guest");
     struct device device = {
         .name = "serial",
         .space = DEVICE_SPACE_PORT,
@@ -162,7 +140,5 @@ enum error serial_register(struct serial *serial, struct device_registry *regist
 
 void serial_flush(struct serial *serial)
 {
-    if (serial->length > 0) {
-        print_line(serial);
-    }
+    console_lines_flush(&serial->output);
 }

@@ -10,6 +10,7 @@
 #ifndef VMM_DEVICES_SERIAL_H
 #define VMM_DEVICES_SERIAL_H
 
+#include "console_lines.h"
 #include "device_registry.h"
 
 #include <stdbool.h>
@@ -18,7 +19,6 @@
 
 #define SERIAL_COM1_PORT 0x3f8
 #define SERIAL_PORTS 8
-#define SERIAL_LINE_MAX 160 /* a longer line is printed in pieces */
 
 struct serial {
     uint8_t divisor_low, divisor_high;
@@ -29,8 +29,7 @@ struct serial {
     bool transmit_interrupt; /* THRE interrupt pending */
     void (*raise_interrupt)(void *context);
     void *interrupt_context;
-    size_t length;
-    char line[SERIAL_LINE_MAX];
+    struct console_lines output;
 };
 
 /* Sets up serial (output lines as "guest: <line>"; the log service names the VM) and adds it at ports base..base+7. */

@@ -41,7 +41,8 @@ static void test_cpuid_policy(void **state)
     assert_true(features.ecx & (1u << 31));  /* hypervisor present */
     assert_false(features.ecx & (1u << 5));  /* no VMX */
     assert_false(features.ecx & (1u << 21)); /* no x2APIC */
-    assert_false(features.edx & (1u << 9));  /* no APIC */
+    assert_true(features.edx & (1u << 9));   /* the emulated local APIC */
+    assert_true(features.ecx & (1u << 24));  /* with its TSC-deadline timer */
     assert_true(features.edx & (1u << 26));  /* SSE2 passes */
 
     struct cpuid_result hypervisor = cpuid_guest(0x40000000, 0, generous_host);
@@ -111,7 +112,7 @@ static void test_unknown_msrs(void **state)
     struct vcpu_state vcpu;
     memset(&vcpu, 0, sizeof(vcpu));
     uint64_t value = 0;
-    assert_false(msr_read(&vcpu, 0x1b, &value));       /* APIC base: no APIC */
+    assert_false(msr_read(&vcpu, 0x1b, &value));       /* APIC base: the platform's, not this policy's */
     assert_false(msr_read(&vcpu, 0xc0010114, &value)); /* VM_CR */
     assert_false(msr_write(&vcpu, 0x1b, 0));
     assert_true(msr_write(&vcpu, 0x8b, 0)); /* allow-listed: ignored */

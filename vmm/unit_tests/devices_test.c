@@ -88,13 +88,13 @@ static void test_serial_prints_whole_lines(void **state)
 static void test_serial_splits_long_lines(void **state)
 {
     (void)state;
-    char line[SERIAL_LINE_MAX + 2];
-    memset(line, 'x', SERIAL_LINE_MAX + 1);
-    line[SERIAL_LINE_MAX + 1] = '\0';
+    char line[CONSOLE_LINE_MAX + 2];
+    memset(line, 'x', CONSOLE_LINE_MAX + 1);
+    line[CONSOLE_LINE_MAX + 1] = '\0';
     transmit(line);
     transmit("\n");
-    char expected[2 * SERIAL_LINE_MAX + 32];
-    snprintf(expected, sizeof(expected), "guest: %.*s\nguest: x\n", SERIAL_LINE_MAX, line);
+    char expected[2 * CONSOLE_LINE_MAX + 32];
+    snprintf(expected, sizeof(expected), "guest: %.*s\nguest: x\n", CONSOLE_LINE_MAX, line);
     assert_string_equal(captured(), expected);
 }
 

@@ -5,10 +5,12 @@
 
 #define MAX_BASIC_LEAF 1u
 
-/* Leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, PGE, CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2 (no APIC: none emulated). */
-#define LEAF1_EDX_ALLOWED 0x0789a179u
+/* Leaf 1 EDX: FPU, PSE, TSC, MSR, PAE, CX8, APIC, PGE, CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2. */
+#define LEAF1_EDX_ALLOWED 0x0789a379u
 /* Leaf 1 ECX: SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT (no x2APIC, XSAVE, VMX: none emulated or switched). */
 #define LEAF1_ECX_ALLOWED 0x00982201u
+/* Leaf 1 ECX: the local APIC's TSC-deadline timer mode, emulated whatever the host has. */
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 /* Leaf 1 EBX: CLFLUSH line 8 * 8 bytes, one logical processor, initial APIC id 0 (vCPU 0). */
 #define LEAF1_EBX (8u << 8 | 1u << 16)
@@ -34,7 +36,7 @@ struct cpuid_result cpuid_guest(uint32_t leaf, uint32_t subleaf, cpuid_host_fn h
         struct cpuid_result real = host(1, 0);
         result.eax = real.eax; /* family, model, stepping */
         result.ebx = LEAF1_EBX;
-        result.ecx = (real.ecx & LEAF1_ECX_ALLOWED) | LEAF1_ECX_HYPERVISOR;
+        result.ecx = (real.ecx & LEAF1_ECX_ALLOWED) | LEAF1_ECX_TSC_DEADLINE | LEAF1_ECX_HYPERVISOR;
         result.edx = real.edx & LEAF1_EDX_ALLOWED;
     } else if (leaf == 0x80000000u) {
         result = host(leaf, 0);

@@ -17,6 +17,7 @@
 #include "guest_page_walk.h"
 #include "instruction_decode.h"
 #include "msr.h"
+#include "platform.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -254,11 +255,14 @@ static void msr_exit(struct vm *vm, bool write)
     struct vcpu_state *state = vm->vcpu;
     uint32_t msr = (uint32_t)state->rcx;
     uint64_t value = (state->rdx & UINT32_MAX) << 32 | (state->rax & UINT32_MAX);
-    bool done = write ? msr_write(state, msr, value) : msr_read(state, msr, &value);
-    if (!done && vm->unknown_msrs_ignored) {
-        note_ignored_msr(vm, msr, write);
-        value = 0;
-        done = true;
+    bool done;
+    if (!platform_apic_msr(vm, msr, write, &value, &done)) {
+        done = write ? msr_write(state, msr, value) : msr_read(state, msr, &value);
+        if (!done && vm->unknown_msrs_ignored) {
+            note_ignored_msr(vm, msr, write);
+            value = 0;
+            done = true;
+        }
     }
     if (!done) {
         inject_general_protection(state);

@@ -95,7 +95,20 @@ static void enter_long_mode(struct vcpu_state *state, const struct linux_boot_en
 const char *arch_linux_setup(struct vm *vm, const uint8_t *kernel, size_t kernel_size, const uint8_t *initrd,
                              size_t initrd_size, const char *command_line)
 {
-    const struct acpi_config acpi = {.vcpu_count = 1, .io_apic_id = 0, .devices = NULL, .device_count = 0};
+    struct acpi_virtio_mmio_device virtio[VM_MAX_VIRTIO_SLOTS];
+    for (unsigned i = 0; i < vm->virtio_slot_count; i++) {
+        virtio[i] = (struct acpi_virtio_mmio_device){
+            .base = vm->virtio_slots[i].window,
+            .size = VIRTIO_MMIO_WINDOW_SIZE,
+            .gsi = vm->virtio_slots[i].interrupt,
+        };
+    }
+    const struct acpi_config acpi = {
+        .vcpu_count = 1,
+        .io_apic_id = 0,
+        .devices = virtio,
+        .device_count = vm->virtio_slot_count,
+    };
     uint64_t rsdp = 0, acpi_size = 0;
     enum boot_error error = acpi_build(&vm->ram, ACPI_TABLES_ADDRESS, &acpi, &rsdp, &acpi_size);
     if (error != BOOT_OK) {

@@ -1,9 +1,9 @@
 /*
- * Time and interrupts for a PC guest: the PIT's channel 0 raises IRQ 0 at the
- * 8259 PIC, which the VMM injects when the guest accepts interrupts. Time is
- * the TSC (the guest reads the same one), measured once against the kernel's
- * tick; the kernel hands the vCPU back at the next timer deadline (at its tick
- * granularity), and a halted guest sleeps until then.
+ * Time and interrupts for a PC guest. Interrupt sources pulse an ISA line, which reaches both the 8259 PIC and
+ * the I/O APIC (as on a PC: what the guest unmasks decides which one delivers); the local APIC takes the I/O
+ * APIC's interrupts and its own timer's, and lets the PIC's through on LINT0 (virtual wire). Time is the TSC
+ * (the guest reads the same one), measured once against the kernel's tick; the kernel hands the vCPU back at
+ * the next timer deadline (at its tick granularity), and a halted guest sleeps until then.
  */
 #include "platform.h"
 #include "../../arch.h"
@@ -64,10 +64,14 @@ const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_sl
     if (problem) {
         return problem;
     }
-    if (pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
+    local_apic_init(&platform->local_apic, 0, platform_clock_ns, platform);
+    io_apic_init(&platform->io_apic, 0, &platform->local_apic);
+    if (local_apic_register(&platform->local_apic, &vm->devices) != ERROR_NONE ||
+        io_apic_register(&platform->io_apic, &vm->devices) != ERROR_NONE ||
+        pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
         pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE ||
         power_control_register(&platform->power, &vm->devices) != ERROR_NONE) {
-        return "cannot add the PIC, PIT and power control";
+        return "cannot add the APICs, PIC, PIT and power control";
     }
     vm->platform = platform;
     printf("TSC %llu kHz\n", (unsigned long long)(platform->tsc_hz / 1000));
@@ -78,7 +82,62 @@ void arch_platform_raise_irq(struct vm *vm, unsigned irq)
 {
     if (vm->platform) {
         pic_raise(&vm->platform->pic, irq);
+        io_apic_pulse(&vm->platform->io_apic, irq);
     }
+}
+
+bool platform_apic_msr(struct vm *vm, uint32_t msr, bool write, uint64_t *value, bool *accepted)
+{
+    struct arch_platform *platform = vm->platform;
+    if (!platform || (msr != MSR_IA32_APIC_BASE && msr != MSR_IA32_TSC_DEADLINE)) {
+        return false;
+    }
+    struct local_apic *apic = &platform->local_apic;
+    *accepted = true;
+    if (!write) {
+        *value = msr == MSR_IA32_APIC_BASE ? apic->base_msr : apic->tsc_deadline;
+    } else if (msr == MSR_IA32_APIC_BASE) {
+        *accepted = local_apic_write_base_msr(apic, *value);
+    } else {
+        uint64_t cycles = *value > platform->tsc_start ? *value - platform->tsc_start : 0;
+        uint64_t fire_ns = (uint64_t)((unsigned __int128)cycles * NANOSECONDS / platform->tsc_hz);
+        local_apic_write_tsc_deadline(apic, *value, fire_ns);
+    }
+    return true;
+}
+
+/* The vector the CPU would take now: the local APIC's, else the PIC's if LINT0 lets it through; -1 for none. */
+static int pending_vector(const struct arch_platform *platform, bool *from_pic)
+{
+    int vector = local_apic_pending_vector(&platform->local_apic);
+    *from_pic = false;
+    if (vector < 0 && local_apic_passes_pic(&platform->local_apic)) {
+        vector = pic_pending_vector(&platform->pic);
+        *from_pic = vector >= 0;
+    }
+    return vector;
+}
+
+/* The earliest timer event (PIT channel 0 or the local APIC timer) on the platform clock; 0 for none. */
+static uint64_t next_timer_ns(const struct arch_platform *platform)
+{
+    uint64_t pit = platform->pit.next_fire_ns, apic = platform->local_apic.timer_fire_ns;
+    return !pit ? apic : !apic ? pit : pit < apic ? pit : apic;
+}
+
+/* Above the 3 GiB hole's start, clear of the APICs; inputs 16..23 are free of ISA interrupts. */
+#define VIRTIO_WINDOWS_BASE 0xd0000000ull
+#define VIRTIO_WINDOW_STRIDE 0x1000ull
+#define VIRTIO_FIRST_INTERRUPT 16u
+
+uint64_t arch_virtio_window(unsigned index)
+{
+    return VIRTIO_WINDOWS_BASE + index * VIRTIO_WINDOW_STRIDE;
+}
+
+unsigned arch_virtio_interrupt(unsigned index)
+{
+    return VIRTIO_FIRST_INTERRUPT + index;
 }
 
 uint64_t arch_platform_tsc_khz(const struct vm *vm)
@@ -103,20 +162,27 @@ void arch_before_run(struct vm *vm)
     }
     uint64_t now = platform_clock_ns(platform);
     if (pit_channel0_due(&platform->pit, now)) {
-        pic_raise(&platform->pic, 0);
+        arch_platform_raise_irq(vm, 0);
     }
-    int vector = pic_pending_vector(&platform->pic);
+    local_apic_timer_update(&platform->local_apic, now);
+    bool from_pic;
+    int vector = pending_vector(platform, &from_pic);
     if (vector >= 0 && !(state->event_injection & VCPU_EVENT_VALID)) {
         if ((state->rflags & 0x200) && !state->interrupt_shadow) {
             state->event_injection = VCPU_EVENT_VALID | VCPU_EVENT_TYPE_INTERRUPT | (uint64_t)vector;
-            pic_acknowledge(&platform->pic);
+            if (from_pic) {
+                pic_acknowledge(&platform->pic);
+            } else {
+                local_apic_acknowledge(&platform->local_apic, (uint8_t)vector);
+            }
         } else {
             state->request_interrupt_window = 1;
         }
     }
     state->exit_deadline = 0;
-    if (platform->pit.next_fire_ns) {
-        uint64_t wait_ns = platform->pit.next_fire_ns > now ? platform->pit.next_fire_ns - now : 0;
+    uint64_t next_ns = next_timer_ns(platform);
+    if (next_ns) {
+        uint64_t wait_ns = next_ns > now ? next_ns - now : 0;
         uint64_t tick_ns = NANOSECONDS / (state->host_ticks_per_second ? state->host_ticks_per_second : 100);
         state->exit_deadline = state->host_ticks + 1 + wait_ns / tick_ns;
     }
@@ -125,15 +191,17 @@ void arch_before_run(struct vm *vm)
 bool arch_platform_sleep_until_next_event(struct vm *vm)
 {
     struct arch_platform *platform = vm->platform;
-    if (platform && pic_pending_vector(&platform->pic) >= 0) {
+    bool from_pic;
+    if (platform && pending_vector(platform, &from_pic) >= 0) {
         return true; /* an interrupt is waiting: it is injected on the next entry */
     }
-    if (!platform || !platform->pit.next_fire_ns) {
+    uint64_t next_ns = platform ? next_timer_ns(platform) : 0;
+    if (!next_ns) {
         return false;
     }
     uint64_t now = platform_clock_ns(platform);
-    if (platform->pit.next_fire_ns > now) {
-        uint64_t milliseconds = (platform->pit.next_fire_ns - now + 999999) / 1000000;
+    if (next_ns > now) {
+        uint64_t milliseconds = (next_ns - now + 999999) / 1000000;
         ipc_receive(platform->sleep_gate, TIMEOUTS(0, (uint32_t)milliseconds));
     }
     return true;

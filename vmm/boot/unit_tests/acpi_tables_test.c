@@ -224,7 +224,7 @@ static void check_devices(const struct tables *tables, size_t count)
         assert_true(found[i].memory_writable);
         assert_int_equal(found[i].memory_base, devices[i].base);
         assert_int_equal(found[i].memory_size, devices[i].size);
-        assert_int_equal(found[i].interrupt_flags, 0x01); /* consumer, level, active-high, exclusive */
+        assert_int_equal(found[i].interrupt_flags, 0x03); /* consumer, edge, active-high, exclusive */
         assert_int_equal(found[i].interrupt, devices[i].gsi);
     }
 }
