@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import linux_disks  # noqa: E402  (sibling module)
 import qemu_runner  # noqa: E402  (sibling module)
 
 
@@ -108,6 +109,11 @@ VM_LINES = (
     "vm_ticker: exited with status 0",
     "[vm_paged_mmio] guest hypercall value 0x600d9a9e",
     "vm_paged_mmio: exited with status 0",
+    "vm_virtio_bad_queue: VM ended: virtio-console: the guest's driver broke the device: a buffer lies outside guest RAM",
+    "vm_virtio_bad_queue: exited with status 2",
+    "vm_virtio_bad_register: VM ended: virtio-console: 4-byte write at 0xd1000070 refused: Status bits the spec does "
+    "not define",
+    "vm_virtio_bad_register: exited with status 2",
 )
 
 # vm_spin's guest spins for seconds without an exit; vm_ticker's prints a tick every ~0.1 s of its own CPU time.
@@ -157,30 +163,56 @@ def smoke_files_delivered():
                               "(no such file in the boot modules)")))
 
 
-# Debian's unmodified cloud kernel under three uvmms at once (integration_tests/linux/manifest.txt): one boots
-# to /init on the emulated PC platform and powers off; one does the same and resets the machine, which stops
-# its VM; the third reads the uvmm's ACPI tables and then stops for want of a local APIC timer, which the
-# uvmm does not emulate yet.
-LINUX_LINES = (
-    "linux_vm: starting Linux (vmlinuz",
-    "] Linux version 6.1.0-",
-    "BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable",
-    "] Kernel command line: console=ttyS0",
-    "[linux_vm] guest: KAPSEL-GUEST-INIT: Linux 6.1.0-",
-    "linux_vm: VM ended: guest halted",
-    "] ACPI: RSDP 0x00000000000E0000",  # only linux_acpi reads ACPI (linux_vm has acpi=off)
-    "] ACPI: FACP 0x00000000000E0060",
-    "] ACPI: APIC 0x00000000000E0178",
-    "linux_acpi: VM ended: guest halted with interrupts enabled, but no timer is running",
-    "[linux_reboot] guest: KAPSEL-GUEST-INIT: Linux 6.1.0-",
-    "linux_reboot: VM ended: guest reset the machine through the keyboard controller's pulse-reset command",
-)
+def expect_absent(needle):
+    """The log must not contain needle."""
+    def check(verdict, log):
+        return "log contains %r" % needle if needle in log else None
+    return check
 
 
-def scenarios(inputs, system_archive, smoke_archive, linux_archive):
+# Debian's unmodified cloud kernel under four uvmms at once (integration_tests/linux/manifest.txt). linux_a and
+# linux_b boot with ACPI and virtio devices; their /init checks each device and powers off through ACPI, and at
+# the end each uvmm reports its disks: the read-only one unchanged, the scratch one with exactly the guest's
+# write (the SHA-256 the host computes here from the same image and the VM's token). linux_legacy boots
+# without ACPI on the PIC and PIT and halts; linux_reboot resets the machine through the keyboard controller.
+LINUX_DEVICE_VMS = (("linux_a", "alpha-7f3a"), ("linux_b", "bravo-c41e"))
+
+
+def linux_guests_checks(data_image, scratch_image):
+    checks = [expect_outcome(
+        "passed",
+        "linux_a: starting Linux (vmlinuz",
+        "] Linux version 6.1.0-",
+        "BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable",
+        "] ACPI: DSDT 0x00000000000E01B8",
+        "] TSC deadline timer available",
+        "] IOAPIC[0]: apic_id 0, version 32, address 0xfec00000, GSI 0-23",
+        "linux_legacy: VM ended: guest halted",
+        "linux_reboot: VM ended: guest reset the machine through the keyboard controller's pulse-reset command",
+    ), expect_absent("KAPSEL-FAIL")]
+    for vm in ("linux_legacy", "linux_reboot"):
+        checks.append(expect_line(re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] " +
+                                  re.escape("KAPSEL-GUEST-INIT: Linux 6.1.0-") + ".*"))
+    for vm, token in LINUX_DEVICE_VMS:
+        guest = re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] "
+        checks += [expect_line(guest + line) for line in linux_disks.guest_lines(token)]
+        checks += [
+            expect_line(re.escape("[%s] console: KAPSEL-HVC0: %s" % (vm, token))),
+            expect_line(re.escape("[%s] disk linux-data.ext4: " % vm) + r"\d+ sectors read, 0 written, 0 failed "
+                        r"requests; sha256 " + linux_disks.file_sha256(data_image)),
+            expect_line(re.escape("[%s] disk linux-scratch.img: " % vm) + r"\d+ sectors read, \d+ written, 0 failed "
+                        r"requests; sha256 " + linux_disks.scratch_sha256_after_write(scratch_image, token)),
+            expect_line(re.escape("[%s] vsock: echo service on port 5000: 1 connections, %d bytes echoed"
+                                  % (vm, len("hello-from-" + token)))),
+            expect_line(re.escape("[%s] %s: VM ended: guest powered off (ACPI sleep control register)" % (vm, vm))),
+        ]
+    return all_of(*checks)
+
+
+def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images):
     finished = "^roottask: all Micro-Apps finished"
     return [
-        Scenario("linux_guests_boot_under_uvmms", expect_outcome("passed", *LINUX_LINES), initrd=linux_archive,
+        Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
                  append="", until=finished, timeout=600, extra=("-m", "1G")),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
@@ -238,6 +270,8 @@ def main():
     parser.add_argument("--system-archive", required=True, help="root task, test Micro-Apps and their manifest")
     parser.add_argument("--smoke-archive", required=True, help="the root task's smoke test (every way an app ends)")
     parser.add_argument("--linux-archive", required=True, help="root task, uvmm and Debian's cloud kernel")
+    parser.add_argument("--linux-data-image", required=True, help="the Linux guests' read-only ext4 disk")
+    parser.add_argument("--linux-scratch-image", required=True, help="the Linux guests' writable scratch disk")
     parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
@@ -246,7 +280,7 @@ def main():
     passed = failed = skipped = 0
     with tempfile.TemporaryDirectory() as scratch:
         all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive,
-                                  args.linux_archive)
+                                  args.linux_archive, (args.linux_data_image, args.linux_scratch_image))
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
                        for s in all_scenarios]

@@ -8,8 +8,9 @@ extern const unsigned char test_guest_image[];
 extern const unsigned long test_guest_image_size;
 
 /* In the order test_guest.S numbers them: the guest finds the number in ebx. */
-static const char *const test_guest_scenarios[] = {"basic",      "out_of_ram", "triple_fault", "spin", "ticker",
-                                                   "paged_mmio", NULL};
+static const char *const test_guest_scenarios[] = {"basic",  "out_of_ram", "triple_fault",     "spin",
+                                                   "ticker", "paged_mmio", "virtio_bad_queue", "virtio_bad_register",
+                                                   NULL};
 
 static const struct guest_image images[] = {
     {

@@ -254,6 +254,16 @@ static bool add_devices(struct machine *machine, bool with_test_device)
     return true;
 }
 
+static bool add_virtio(struct machine *machine, const struct options *options)
+{
+    const char *refused = virtio_devices_add(&machine->virtio, &machine->vm, &options->virtio);
+    if (refused) {
+        vm_end(&machine->vm, VMM_STATUS_SETUP_FAILED, "not started: %s", refused);
+        return false;
+    }
+    return true;
+}
+
 static bool load_guest(struct vm *vm, const struct guest_image *image, uint64_t boot_argument)
 {
     void *destination = guest_memory_at(&vm->ram, image->load_address, *image->size);
@@ -312,9 +322,7 @@ static void run_linux(struct machine *machine, const struct options *options)
         return;
     }
     serial_connect_interrupt(&machine->serial, raise_serial_interrupt, vm);
-    refused = virtio_devices_add(&machine->virtio, vm, &options->virtio);
-    if (refused) {
-        vm_end(vm, VMM_STATUS_SETUP_FAILED, "not started: %s", refused);
+    if (!add_virtio(machine, options)) {
         return;
     }
     /* Linux cannot measure the TSC without a reference timer of its own: it is told the rate. */
@@ -352,7 +360,8 @@ int main(int argc, char **argv)
         printf("%s: starting %s%s%s%s with %llu KiB of RAM\n", vm->name, image->name,
                options.scenario ? " (scenario " : "", options.scenario ? options.scenario : "",
                options.scenario ? ")" : "", (unsigned long long)(options.ram_size >> 10));
-        if (create_vm(vm, options.ram_size) && add_devices(&machine, true) && load_guest(vm, image, boot_argument)) {
+        if (create_vm(vm, options.ram_size) && add_devices(&machine, true) && add_virtio(&machine, &options) &&
+            load_guest(vm, image, boot_argument)) {
             vcpu_loop_run(vm);
         }
     }

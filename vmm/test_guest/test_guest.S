@@ -19,6 +19,11 @@
  *                   and from code running at that alias writes the MMIO scratch register and prints
  *                   what reads back, then exits with status 0: the VMM must fetch the instruction
  *                   through the guest's page tables (linear as physical would be outside RAM)
+ *   7 virtio_bad_queue    brings up the transmit queue of the virtio console (the VM's first virtio
+ *                   slot) as a driver would and offers it a buffer outside guest RAM: the VMM must
+ *                   end this VM, with the device's reason, instead of touching that address
+ *   8 virtio_bad_register writes garbage (bits the spec does not define) to the virtio console's
+ *                   Status register: the VMM must refuse the access and end this VM
  *
  * Everything lives in .text: the image is copied into RAM as one block, and
  * nothing here protects RAM from writes.
@@ -43,6 +48,22 @@
 #define PDE_UNCACHED 0x10
 #define CR0_PG 0x80000000
 #define CR4_PSE 0x10
+#define VIRTIO_WINDOW 0xd1000000 /* slot 0: the virtio console */
+#define VIRTIO_DRIVER_FEATURES 0x020
+#define VIRTIO_DRIVER_FEATURES_SELECT 0x024
+#define VIRTIO_QUEUE_SELECT 0x030
+#define VIRTIO_QUEUE_SIZE 0x038
+#define VIRTIO_QUEUE_READY 0x044
+#define VIRTIO_QUEUE_NOTIFY 0x050
+#define VIRTIO_STATUS 0x070
+#define VIRTIO_QUEUE_DESCRIPTOR_LOW 0x080
+#define VIRTIO_QUEUE_DRIVER_LOW 0x090
+#define VIRTIO_QUEUE_DEVICE_LOW 0x0a0
+#define TRANSMIT_QUEUE 1
+#define QUEUE_ENTRIES 8
+#define DESCRIPTOR_TABLE 0x10000
+#define AVAILABLE_RING 0x10080
+#define USED_RING 0x11000
 
     .code32
     .text
@@ -60,6 +81,10 @@ _start:
     je ticker
     cmp $6, %ebx
     je paged_mmio
+    cmp $7, %ebx
+    je virtio_bad_queue
+    cmp $8, %ebx
+    je virtio_bad_register
     mov $unknown_scenario, %esi
     call puts
     mov $UNKNOWN_SCENARIO_STATUS, %ebx
@@ -153,6 +178,41 @@ aliased:
     mov $HYPERCALL_PRINT, %eax
     vmmcall
     xor %ebx, %ebx
+    jmp exit
+
+virtio_bad_queue:
+    mov $VIRTIO_WINDOW, %edi
+    movl $0, VIRTIO_STATUS(%edi)                      /* reset */
+    movl $1, VIRTIO_STATUS(%edi)                      /* ACKNOWLEDGE */
+    movl $3, VIRTIO_STATUS(%edi)                      /* DRIVER */
+    movl $1, VIRTIO_DRIVER_FEATURES_SELECT(%edi)
+    movl $1, VIRTIO_DRIVER_FEATURES(%edi)             /* VIRTIO_F_VERSION_1 (bit 32) */
+    movl $0xb, VIRTIO_STATUS(%edi)                    /* FEATURES_OK */
+    movl $TRANSMIT_QUEUE, VIRTIO_QUEUE_SELECT(%edi)
+    movl $QUEUE_ENTRIES, VIRTIO_QUEUE_SIZE(%edi)
+    movl $DESCRIPTOR_TABLE, VIRTIO_QUEUE_DESCRIPTOR_LOW(%edi)
+    movl $AVAILABLE_RING, VIRTIO_QUEUE_DRIVER_LOW(%edi)
+    movl $USED_RING, VIRTIO_QUEUE_DEVICE_LOW(%edi)
+    movl $1, VIRTIO_QUEUE_READY(%edi)
+    movl $0xf, VIRTIO_STATUS(%edi)                    /* DRIVER_OK */
+    movl $OUTSIDE_RAM, DESCRIPTOR_TABLE               /* descriptor 0: 16 bytes outside RAM */
+    movl $0, DESCRIPTOR_TABLE + 4
+    movl $16, DESCRIPTOR_TABLE + 8
+    movl $0, DESCRIPTOR_TABLE + 12
+    movl $0, AVAILABLE_RING + 4                       /* ring[0] = descriptor 0 */
+    movl $0x00010000, AVAILABLE_RING                  /* flags 0, idx 1 */
+    movl $TRANSMIT_QUEUE, VIRTIO_QUEUE_NOTIFY(%edi)
+    mov $unexpected, %esi
+    call puts
+    mov $1, %ebx
+    jmp exit
+
+virtio_bad_register:
+    mov $VIRTIO_WINDOW, %edi
+    movl $0x1234, VIRTIO_STATUS(%edi)
+    mov $unexpected, %esi
+    call puts
+    mov $1, %ebx
     jmp exit
 
 /* Hypercall 2 with the status in ebx; the VM ends there. */

@@ -387,7 +387,7 @@ static void handle_request(struct virtio_vsock *vsock, struct vsock_connection *
 /* RW payload: within the host's credit it goes to the receive buffer and on to the service; beyond it, RST. */
 static void handle_data(struct virtio_vsock *vsock, struct vsock_connection *connection, uint32_t length)
 {
-    if (length > VIRTIO_VSOCK_MAX_PAYLOAD) {
+    if (length > ring_free(&connection->received)) {
         reset_connection(connection);
         return;
     }

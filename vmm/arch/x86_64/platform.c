@@ -125,8 +125,8 @@ static uint64_t next_timer_ns(const struct arch_platform *platform)
     return !pit ? apic : !apic ? pit : pit < apic ? pit : apic;
 }
 
-/* Above the 3 GiB hole's start, clear of the APICs; inputs 16..23 are free of ISA interrupts. */
-#define VIRTIO_WINDOWS_BASE 0xd0000000ull
+/* In the hole below 4 GiB, clear of the APICs and the test device; inputs 16..23 are free of ISA interrupts. */
+#define VIRTIO_WINDOWS_BASE 0xd1000000ull
 #define VIRTIO_WINDOW_STRIDE 0x1000ull
 #define VIRTIO_FIRST_INTERRUPT 16u
 

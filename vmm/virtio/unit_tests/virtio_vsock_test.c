@@ -530,28 +530,38 @@ static void data_waits_for_rx_buffers(void **state)
 static void host_sends_no_more_than_the_guest_credit(void **state)
 {
     struct fixture *f = *state;
-    post_rx_buffers(f, 3);
+    post_rx_buffers(f, 4);
     struct header request = guest_header(VIRTIO_VSOCK_OP_REQUEST, GUEST_PORT, ECHO_PORT);
-    request.buf_alloc = 3;
+    request.buf_alloc = 4;
     transmit(f, &request, NULL, 0);
     expect_rx(f, VIRTIO_VSOCK_OP_RESPONSE, ECHO_PORT);
 
     struct header data = guest_header(VIRTIO_VSOCK_OP_RW, GUEST_PORT, ECHO_PORT);
-    data.buf_alloc = 3;
-    data.len = 5;
-    transmit(f, &data, "hello", 5);
+    data.buf_alloc = 4;
+    data.len = 11;
+    transmit(f, &data, "hello world", 11);
     struct rx_packet *first = expect_rx(f, VIRTIO_VSOCK_OP_RW, ECHO_PORT);
-    assert_int_equal(first->header.len, 3);
-    assert_memory_equal(first->payload, "hel", 3);
-    expect_no_rx(f); /* a buffer is left, but no credit */
+    assert_int_equal(first->header.len, 4);
+    assert_memory_equal(first->payload, "hell", 4);
+    expect_no_rx(f); /* buffers are left, but no credit */
 
+    /* The guest read two bytes: two still occupy its window of four. */
     struct header update = guest_header(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GUEST_PORT, ECHO_PORT);
-    update.buf_alloc = 3;
-    update.fwd_cnt = 3;
+    update.buf_alloc = 4;
+    update.fwd_cnt = 2;
+    transmit(f, &update, NULL, 0);
+    struct rx_packet *second = expect_rx(f, VIRTIO_VSOCK_OP_RW, ECHO_PORT);
+    assert_int_equal(second->header.len, 2);
+    assert_memory_equal(second->payload, "o ", 2);
+    expect_no_rx(f);
+
+    /* A bigger window counts too: 6 sent, 6 read, 5 left to send. */
+    update.buf_alloc = 100;
+    update.fwd_cnt = 6;
     transmit(f, &update, NULL, 0);
     struct rx_packet *rest = expect_rx(f, VIRTIO_VSOCK_OP_RW, ECHO_PORT);
-    assert_int_equal(rest->header.len, 2);
-    assert_memory_equal(rest->payload, "lo", 2);
+    assert_int_equal(rest->header.len, 5);
+    assert_memory_equal(rest->payload, "world", 5);
 }
 
 /* A guest whose fwd_cnt runs ahead of what it was sent gets no credit at all, not a wrapped-around windfall. */
