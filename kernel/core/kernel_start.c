@@ -10,6 +10,7 @@
 #include <kapsel/root_task.h>
 #include <kapsel/scheduler.h>
 #include <kapsel/vcpu.h>
+#include <kapsel/wall_clock.h>
 
 static const struct boot_info *boot_info;
 
@@ -48,6 +49,7 @@ void kernel_start(struct boot_info *info)
     }
     scheduler_init();
     arch_timer_init();
+    wall_clock_init();
     if (interrupt_lines_init(&reason)) {
         kprintf("Interrupt lines: %u (%s)\n", interrupt_lines_count(), reason);
     } else {

@@ -4,6 +4,7 @@
 #include <kapsel/panic.h>
 #include <kapsel/scheduler.h>
 #include <kapsel/timer.h>
+#include <kapsel/wall_clock.h>
 
 #define PRIORITIES 256
 #define BITMAP_WORDS (PRIORITIES / 64)
@@ -309,7 +310,8 @@ enum error scheduler_invoke(struct capability *capability, uint64_t tag, uint64_
         message[0] = timer_ticks();
         message[1] = idle_ticks;
         message[2] = TIMER_HZ;
-        *reply_words = 3;
+        message[3] = wall_clock_boot_seconds();
+        *reply_words = 4;
         return ERROR_NONE;
     default:
         return ERROR_INVALID_OPERATION;

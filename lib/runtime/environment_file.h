@@ -1,4 +1,4 @@
-/* Finding a file of the manifest in a Micro-App's environment (pure logic, unit-tested on the host). */
+/* Finding the manifest's files and shared regions in an app's environment (pure logic, unit-tested on the host). */
 #ifndef RUNTIME_ENVIRONMENT_FILE_H
 #define RUNTIME_ENVIRONMENT_FILE_H
 
@@ -18,5 +18,13 @@
  */
 bool environment_file_find(const struct app_environment *environment, const char *name, const void **data,
                            uint64_t *size);
+
+/*
+ * Looks up the region the manifest's "shared <name> <size>" line gave the app,
+ * as environment_file_find does files: the same results, and the same
+ * distrust, against shared_count, APP_MAX_SHARED and the window
+ * [APP_SHARED_ADDRESS, APP_SHARED_ADDRESS + APP_SHARED_WINDOW_SIZE).
+ */
+bool environment_shared_find(const struct app_environment *environment, const char *name, void **data, uint64_t *size);
 
 #endif

@@ -181,6 +181,15 @@ enum error scheduler_info(uint64_t scheduler, uint64_t *ticks, uint64_t *idle_ti
     return error;
 }
 
+enum error scheduler_wall_clock(uint64_t scheduler, uint64_t *boot_seconds)
+{
+    enum error error = operate(scheduler, SCHEDULER_INFO, 0);
+    if (error == ERROR_NONE) {
+        *boot_seconds = utcb()->message[3];
+    }
+    return error;
+}
+
 enum error irq_bind(uint64_t irq, uint64_t thread_slot, uint64_t label)
 {
     return operate2(irq, IRQ_BIND, thread_slot, label);

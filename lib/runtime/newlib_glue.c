@@ -125,6 +125,12 @@ int kill(pid_t pid, int signal_number)
     return -1;
 }
 
+/*
+ * Wall-clock time (UTC): the boot time the kernel read from the real-time
+ * clock plus the ticks since. If the kernel knows no date (no clock, or it
+ * made no sense), the time since boot instead, that is 1970-01-01 plus the
+ * uptime. time() comes through here too.
+ */
 int gettimeofday(struct timeval *restrict now, void *restrict zone)
 {
     (void)zone; /* obsolete in POSIX; there are no time zones here */
@@ -135,13 +141,14 @@ int gettimeofday(struct timeval *restrict now, void *restrict zone)
     uint64_t ticks;
     uint64_t idle_ticks;
     uint64_t ticks_per_second;
+    uint64_t boot_seconds; /* 0: unknown, which leaves the time since boot */
     if (scheduler_info(runtime_scheduler, &ticks, &idle_ticks, &ticks_per_second) != ERROR_NONE ||
-        ticks_per_second == 0) {
+        ticks_per_second == 0 || scheduler_wall_clock(runtime_scheduler, &boot_seconds) != ERROR_NONE) {
         errno = EIO;
         return -1;
     }
     if (now) {
-        now->tv_sec = (time_t)(ticks / ticks_per_second);
+        now->tv_sec = (time_t)(boot_seconds + ticks / ticks_per_second);
         now->tv_usec = (suseconds_t)(ticks % ticks_per_second * 1000000 / ticks_per_second);
     }
     return 0;

@@ -47,6 +47,18 @@ bool environment_file(const char *name, const void **data, uint64_t *size)
     return false;
 }
 
+bool environment_shared(const char *name, void **data, uint64_t *size)
+{
+    (void)name; /* the root task shares nothing through a manifest */
+    if (data) {
+        *data = NULL;
+    }
+    if (size) {
+        *size = 0;
+    }
+    return false;
+}
+
 size_t runtime_write_output(const char *bytes, size_t length)
 {
     size_t written = 0;

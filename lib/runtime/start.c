@@ -54,6 +54,11 @@ bool environment_file(const char *name, const void **data, uint64_t *size)
     return environment_file_find(environment, name, data, size);
 }
 
+bool environment_shared(const char *name, void **data, uint64_t *size)
+{
+    return environment_shared_find(environment, name, data, size);
+}
+
 size_t runtime_write_output(const char *bytes, size_t length)
 {
     if (log_capability == 0) {

@@ -150,7 +150,8 @@ enum thread_state {
 
 enum scheduler_operation {
     SCHEDULER_RUN = 1, /* [0] thread slot, [1] priority (0..255, higher runs first), [2] time slice in ticks */
-    SCHEDULER_INFO,    /* -> [0] ticks since boot, [1] ticks spent idle, [2] ticks per second */
+    SCHEDULER_INFO,    /* -> [0] ticks since boot, [1] ticks spent idle, [2] ticks per second,
+                          [3] Unix seconds (UTC) at tick 0, from the real-time clock at boot; 0: unknown */
 };
 
 enum factory_operation {

@@ -3,6 +3,7 @@
 #define KAPSEL_ARCH_H
 
 #include <kapsel/boot_info.h>
+#include <kapsel/error.h>
 #include <stdint.h>
 
 /* Stops this CPU for good with interrupts off. */
@@ -22,5 +23,14 @@ _Noreturn void arch_reset_abruptly(void);
 
 /* A monotonic cycle counter for benchmarks and timeouts. */
 uint64_t arch_cycle_counter(void);
+
+struct calendar_time;
+
+/*
+ * Reads the machine's battery-backed real-time clock once, taken as UTC;
+ * *source names it for the log. Fails with *reason when there is none or its
+ * registers make no sense; never waits more than a few milliseconds.
+ */
+enum error arch_wall_clock_read(struct calendar_time *time, const char **source, const char **reason);
 
 #endif

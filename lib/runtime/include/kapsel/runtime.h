@@ -24,10 +24,13 @@
  * pages for the root task. The root task cannot end: exit() or a return from
  * root_main prints the status on the console and blocks the thread for good.
  *
- * Both: gettimeofday() gives the time since boot (not wall-clock time), from
- * the capability named "scheduler" (ROOT_SCHEDULER in the root task), and fails
- * with ENOSYS without one. Reading stdin gives end-of-file; there are no files
- * to open: the manifest's "file" lines are read in place (environment_file).
+ * Both: gettimeofday() (and time()) give UTC wall-clock time, the boot time the
+ * kernel read from the real-time clock plus the ticks since, or the time since
+ * boot when the kernel knows no date (SCHEDULER_INFO), from the capability
+ * named "scheduler" (ROOT_SCHEDULER in the root task); ENOSYS without one.
+ * Reading stdin gives end-of-file; there are no files to open: the
+ * manifest's "file" lines are read in place (environment_file),
+ * and so are its "shared" regions (environment_shared).
  * newlib takes the standard streams from the heap on first use, so a program
  * that prints needs a heap: with none at all (a memory limit of 0) the first
  * printf faults inside newlib. A few KiB are enough (stdout's line buffer
@@ -67,5 +70,14 @@ uint64_t capability_named(const char *name);
  * for as long as the app lives.
  */
 bool environment_file(const char *name, const void **data, uint64_t *size);
+
+/*
+ * The region the app's manifest named with "shared <name> <size>": true with *data = its bytes, readable and
+ * writable by this app and every other app that names it (the same memory, zero until one of them writes it), and
+ * *size = its size (a multiple of 4 KiB); false with NULL and 0 if there is none (always false in the root task).
+ * Either pointer may be NULL. The runtime adds no synchronisation: agree on an order with the other apps, e.g. over a
+ * "peer:<app>" gate. The memory stays for as long as the app lives.
+ */
+bool environment_shared(const char *name, void **data, uint64_t *size);
 
 #endif

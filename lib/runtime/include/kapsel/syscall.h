@@ -113,6 +113,8 @@ enum error thread_info(uint64_t thread, enum thread_state *state, uint64_t *tick
 /* Starts (or re-prioritises) a configured thread: priority 0..255, higher first; slice 1..1000 ticks. */
 enum error scheduler_run(uint64_t scheduler, uint64_t thread_slot, unsigned priority, unsigned slice_ticks);
 enum error scheduler_info(uint64_t scheduler, uint64_t *ticks, uint64_t *idle_ticks, uint64_t *ticks_per_second);
+/* Unix seconds (UTC) at tick 0, from the real-time clock the kernel read at boot; 0: the kernel knows no date. */
+enum error scheduler_wall_clock(uint64_t scheduler, uint64_t *boot_seconds);
 
 /* --- Irq ------------------------------------------------------------------------------------ */
 
