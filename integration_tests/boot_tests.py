@@ -163,6 +163,30 @@ def smoke_files_delivered():
                               "(no such file in the boot modules)")))
 
 
+def fnv1a_32(data):
+    """The checksum of roottask/test_apps/shared_memory.c."""
+    value = 0x811c9dc5
+    for byte in data:
+        value = ((value ^ byte) * 0x01000193) % 2 ** 32
+    return value
+
+
+def smoke_memory_shared():
+    """The smoke test's shared_writer fills the 64 KiB region net-ab (zeroed before) with the pattern of
+    roottask/test_apps/shared_memory.c and calls shared_reader, which sees the same bytes at another address and
+    answers their checksum in the region ack."""
+    size = 64 * 1024
+    checksum = fnv1a_32(bytes((i * 31 + 7 + (i >> 8)) & 0xff for i in range(size)))
+    return all_of(
+        expect_line(re.escape("[shared_writer] net-ab: %d bytes at 0x280000100000, zero before, checksum 0x%08x "
+                              "written" % (size, checksum))),
+        expect_line(re.escape("[shared_reader] net-ab: %d bytes at 0x280000000000, %d written, checksum 0x%08x"
+                              % (size, size, checksum))),
+        expect_line(re.escape("[shared_writer] ack: the reader answered 0x%08x" % checksum)),
+        expect_line(re.escape("shared_writer: exited with status 0")),
+        expect_line(re.escape("shared_reader: exited with status 0")))
+
+
 def expect_absent(needle):
     """The log must not contain needle."""
     def check(verdict, log):
@@ -171,11 +195,26 @@ def expect_absent(needle):
 
 
 # Debian's unmodified cloud kernel under four uvmms at once (integration_tests/linux/manifest.txt). linux_a and
-# linux_b boot with ACPI and virtio devices; their /init checks each device and powers off through ACPI, and at
+# linux_b boot with ACPI and virtio devices; their /init checks each device (and, over their linked network
+# ports, ping and a 256 KiB TCP transfer whose SHA-256 both sides print) and powers off through ACPI, and at
 # the end each uvmm reports its disks: the read-only one unchanged, the scratch one with exactly the guest's
 # write (the SHA-256 the host computes here from the same image and the VM's token). linux_legacy boots
 # without ACPI on the PIC and PIT and halts; linux_reboot resets the machine through the keyboard controller.
 LINUX_DEVICE_VMS = (("linux_a", "alpha-7f3a"), ("linux_b", "bravo-c41e"))
+
+
+def expect_same_network_digest():
+    """linux_b's sent data, linux_a's received data and linux_b's confirmation carry the same SHA-256."""
+    def check(verdict, log):
+        digests = []
+        for vm, what in (("linux_b", "SENT"), ("linux_a", "RECEIVED"), ("linux_b", "CONFIRMED")):
+            found = re.search(re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] KAPSEL-NET-%s: ([0-9a-f]{64})$" % what,
+                              log, re.MULTILINE)
+            if not found:
+                return "log lacks %s's KAPSEL-NET-%s line" % (vm, what)
+            digests.append(found.group(1))
+        return None if len(set(digests)) == 1 else "network digests differ: %r" % digests
+    return check
 
 
 def linux_guests_checks(data_image, scratch_image):
@@ -189,7 +228,8 @@ def linux_guests_checks(data_image, scratch_image):
         "] IOAPIC[0]: apic_id 0, version 32, address 0xfec00000, GSI 0-23",
         "linux_legacy: VM ended: guest halted",
         "linux_reboot: VM ended: guest reset the machine through the keyboard controller's pulse-reset command",
-    ), expect_absent("KAPSEL-FAIL")]
+    ), expect_absent("KAPSEL-FAIL"), expect_same_network_digest(),
+        expect_line(re.escape("[linux_b] guest: [") + r" *[0-9.]+\] KAPSEL-NET-PING: ok")]
     for vm in ("linux_legacy", "linux_reboot"):
         checks.append(expect_line(re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] " +
                                   re.escape("KAPSEL-GUEST-INIT: Linux 6.1.0-") + ".*"))
@@ -204,6 +244,8 @@ def linux_guests_checks(data_image, scratch_image):
                         r"requests; sha256 " + linux_disks.scratch_sha256_after_write(scratch_image, token)),
             expect_line(re.escape("[%s] vsock: echo service on port 5000: 1 connections, %d bytes echoed"
                                   % (vm, len("hello-from-" + token)))),
+            expect_line(re.escape("[%s] net: " % vm) + r"[1-9]\d* frames sent, [1-9]\d* received; dropped: \d+ link "
+                        r"full, 0 malformed, 0 too large"),
             expect_line(re.escape("[%s] %s: VM ended: guest powered off (ACPI sleep control register)" % (vm, vm))),
         ]
     return all_of(*checks)
@@ -232,10 +274,15 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
                                        "write_environment: stopped", "heap_beyond: stopped", "stack_overflow: stopped",
                                        "execute_stack: stopped", "invalid_opcode: stopped: exception 6",
                                        "missing: not started", "no_quota: not started", "hello: exited with status 0"),
-                        smoke_files_delivered()),
+                        smoke_files_delivered(), smoke_memory_shared()),
                  initrd=smoke_archive, append="", until=finished, timeout=300),
         Scenario("self_tests_q35", self_tests_pass),
         Scenario("self_tests_microvm", self_tests_pass, machine="microvm"),
+        # Without an RTC the kernel says so and goes on; only the timer test runs (the wall-clock one wants the RTC).
+        Scenario("wall_clock_unknown_without_rtc_microvm",
+                 expect_outcome("passed", "Wall clock: not available (the CMOS clock: its registers read 0xff, "
+                                "there is none)"),
+                 machine="microvm", append="ktest ktest.filter=timer", extra=("-M", "microvm,rtc=off")),
         Scenario("self_tests_q35_5g_memory_above_4g", self_tests_pass, extra=("-m", "5G")),
         Scenario("refuses_boot_without_modules",
                  expect_outcome("failed", "BOOT ERROR: no boot modules"), initrd=None),

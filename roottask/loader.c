@@ -60,6 +60,9 @@ static const char *conflict(uint64_t start, uint64_t end, uint64_t heap_size)
     if (overlaps(start, end, APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)) {
         return "an ELF segment overlaps the app's file window";
     }
+    if (overlaps(start, end, APP_SHARED_ADDRESS, APP_SHARED_ADDRESS + APP_SHARED_WINDOW_SIZE)) {
+        return "an ELF segment overlaps the app's shared window";
+    }
     return NULL;
 }
 

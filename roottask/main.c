@@ -40,7 +40,7 @@ static size_t start_apps(const struct root_boot_info *boot_info)
 {
     size_t count = manifest.app_count;
     for (size_t i = 0; i < count; i++) {
-        apps[i] = (struct microapp){.manifest = &manifest.apps[i], .index = i};
+        apps[i] = (struct microapp){.manifest = &manifest.apps[i], .index = i, .apps = apps, .app_count = count};
         microapp_create(&apps[i], boot_info);
     }
     for (size_t i = 0; i < count; i++) {

@@ -24,12 +24,14 @@ enum key {
     KEY_CAPABILITY,
     KEY_ARGUMENTS,
     KEY_FILE,
+    KEY_SHARED,
     KEY_COUNT,
 };
 
 static const char *const key_names[KEY_COUNT] = {
-    [KEY_MICROAPP] = "microapp", [KEY_IMAGE] = "image",           [KEY_PRIORITY] = "priority",   [KEY_QUOTA] = "quota",
-    [KEY_MEMORY] = "memory",     [KEY_CAPABILITY] = "capability", [KEY_ARGUMENTS] = "arguments", [KEY_FILE] = "file",
+    [KEY_MICROAPP] = "microapp",   [KEY_IMAGE] = "image",   [KEY_PRIORITY] = "priority",
+    [KEY_QUOTA] = "quota",         [KEY_MEMORY] = "memory", [KEY_CAPABILITY] = "capability",
+    [KEY_ARGUMENTS] = "arguments", [KEY_FILE] = "file",     [KEY_SHARED] = "shared",
 };
 
 struct parser {
@@ -224,9 +226,10 @@ static void copy_token(char *destination, size_t size, const struct token *token
     destination[length] = '\0';
 }
 
-static bool valid_app_name(const struct token *name)
+/* An app or region name (a letter, then letters, digits, '_' or '-') that fits size bytes with its NUL. */
+static bool valid_name(const struct token *name, size_t size)
 {
-    if (name->length == 0 || name->length >= MANIFEST_NAME_SIZE || !is_letter(name->start[0])) {
+    if (name->length == 0 || name->length >= size || !is_letter(name->start[0])) {
         return false;
     }
     for (size_t i = 1; i < name->length; i++) {
@@ -236,6 +239,11 @@ static bool valid_app_name(const struct token *name)
         }
     }
     return true;
+}
+
+static bool valid_app_name(const struct token *name)
+{
+    return valid_name(name, MANIFEST_NAME_SIZE);
 }
 
 /* An image or file name: a file of the boot archive, that fits size bytes with its NUL. */
@@ -584,12 +592,94 @@ static enum error parse_file(struct parser *parser, struct cursor *cursor)
     return ERROR_NONE;
 }
 
+/* The manifest-wide region name stands for (*region): a new one, or a known one that must have the same size. */
+static enum error find_region(struct parser *parser, const struct token *name, uint64_t size, size_t *region)
+{
+    struct manifest *manifest = parser->manifest;
+    for (*region = 0; *region < manifest->region_count; (*region)++) {
+        struct manifest_region *known = &manifest->regions[*region];
+        if (token_equals(name, known->name)) {
+            if (known->size != size) {
+                return fail(parser, "shared region %T is %Z here but %Z on line %u", name, size, known->size,
+                            known->line);
+            }
+            known->users++;
+            return ERROR_NONE;
+        }
+    }
+    if (manifest->region_count == MANIFEST_MAX_SHARED_REGIONS) {
+        return fail(parser, "too many shared regions (at most %u in a manifest)",
+                    (unsigned)MANIFEST_MAX_SHARED_REGIONS);
+    }
+    struct manifest_region *added = &manifest->regions[manifest->region_count++];
+    copy_token(added->name, sizeof(added->name), name);
+    added->size = size;
+    added->users = 1;
+    added->line = parser->line;
+    return ERROR_NONE;
+}
+
+/* A region's size: whole pages, MANIFEST_MIN_SHARED_SIZE..MANIFEST_MAX_SHARED_SIZE. */
+static enum error parse_shared_size(struct parser *parser, const struct token *token, uint64_t *size)
+{
+    enum error error =
+        parse_size_in_range(parser, "shared size", token, MANIFEST_MIN_SHARED_SIZE, MANIFEST_MAX_SHARED_SIZE, size);
+    if (error == ERROR_NONE && *size % MANIFEST_PAGE_SIZE != 0) {
+        return fail(parser, "shared size %T is not a multiple of 4K", token);
+    }
+    return error;
+}
+
+static enum error parse_shared(struct parser *parser, struct cursor *cursor)
+{
+    struct manifest_app *app = parser->app;
+    struct token name;
+    struct token size_token;
+    struct token extra;
+    if (!next_token(cursor, &name) || !next_token(cursor, &size_token)) {
+        return fail(parser, "'shared' needs a name and a size");
+    }
+    if (next_token(cursor, &extra)) {
+        return fail(parser, "unexpected %T after the size of 'shared'", &extra);
+    }
+    if (!valid_name(&name, MANIFEST_SHARED_NAME_SIZE)) {
+        return fail(parser,
+                    "shared region name %T is invalid (a letter, then letters, digits, '_' or '-'; at most %u bytes)",
+                    &name, (unsigned)MANIFEST_SHARED_NAME_SIZE - 1);
+    }
+    uint64_t size;
+    enum error error = parse_shared_size(parser, &size_token, &size);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (app->shared_count == MANIFEST_MAX_SHARED) {
+        return fail(parser, "too many shared regions for microapp '%s' (at most %u)", app->name,
+                    (unsigned)MANIFEST_MAX_SHARED);
+    }
+    for (size_t i = 0; i < app->shared_count; i++) {
+        if (token_equals(&name, app->shared[i].name)) {
+            return fail(parser, "shared region %T is given twice for microapp '%s' (first on line %u)", &name,
+                        app->name, app->shared[i].line);
+        }
+    }
+    struct manifest_shared *shared = &app->shared[app->shared_count];
+    error = find_region(parser, &name, size, &shared->region);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    app->shared_count++;
+    copy_token(shared->name, sizeof(shared->name), &name);
+    shared->size = size;
+    shared->line = parser->line;
+    return ERROR_NONE;
+}
+
 typedef enum error (*statement_parser)(struct parser *parser, struct cursor *cursor);
 
 static const statement_parser statement_parsers[KEY_COUNT] = {
     [KEY_MICROAPP] = parse_microapp,   [KEY_IMAGE] = parse_image,   [KEY_PRIORITY] = parse_priority,
     [KEY_QUOTA] = parse_quota,         [KEY_MEMORY] = parse_memory, [KEY_CAPABILITY] = parse_capability,
-    [KEY_ARGUMENTS] = parse_arguments, [KEY_FILE] = parse_file,
+    [KEY_ARGUMENTS] = parse_arguments, [KEY_FILE] = parse_file,     [KEY_SHARED] = parse_shared,
 };
 
 static enum error parse_statement(struct parser *parser, const struct token *key_token, struct cursor *cursor)
@@ -607,7 +697,7 @@ static enum error parse_statement(struct parser *parser, const struct token *key
         if (!parser->app) {
             return fail(parser, "'%s' before the first 'microapp' line", key_names[key]);
         }
-        if (key != KEY_CAPABILITY && key != KEY_FILE && parser->key_lines[key]) {
+        if (key != KEY_CAPABILITY && key != KEY_FILE && key != KEY_SHARED && parser->key_lines[key]) {
             return fail(parser, "'%s' is given twice for microapp '%s' (first on line %u)", key_names[key],
                         parser->app->name, parser->key_lines[key]);
         }
@@ -662,6 +752,19 @@ static enum error resolve_peers(struct parser *parser)
     return ERROR_NONE;
 }
 
+/* A region only one app names shares nothing: almost certainly a misspelt name, so it is refused. */
+static enum error check_regions_shared(struct parser *parser)
+{
+    const struct manifest *manifest = parser->manifest;
+    for (size_t r = 0; r < manifest->region_count; r++) {
+        if (manifest->regions[r].users < 2) {
+            return fail_at(parser, manifest->regions[r].line, "shared region '%s' is named by no other microapp",
+                           manifest->regions[r].name);
+        }
+    }
+    return ERROR_NONE;
+}
+
 enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error)
 {
     memset(manifest, 0, sizeof(*manifest));
@@ -690,7 +793,10 @@ enum error manifest_parse(const char *text, size_t size, struct manifest *manife
     if (manifest->app_count == 0) {
         return fail_at(&parser, 0, "no 'microapp' entry");
     }
-    return resolve_peers(&parser);
+    if (resolve_peers(&parser) != ERROR_NONE) {
+        return ERROR_MALFORMED;
+    }
+    return check_regions_shared(&parser);
 }
 
 const struct manifest_app *manifest_find_app(const struct manifest *manifest, const char *name)

@@ -18,6 +18,7 @@
  *         capability peer:other_app     # a gate to the main thread of another app
  *         file bzImage                  # boot archive files, mapped read-only into the app
  *         file initramfs.cpio
+ *         shared net-ab 64K             # memory shared with every other app that names net-ab
  *         arguments --verbose
  *
  * Grammar (bytes; the file need not end with a newline):
@@ -34,10 +35,13 @@
  *                | "capability" blank source { blank option }
  *                | "arguments" blank text           -- the rest of the line, trailing blanks removed
  *                | "file" blank file-name
+ *                | "shared" blank region-name blank size     -- MANIFEST_MIN_SHARED_SIZE..MANIFEST_MAX_SHARED_SIZE,
+ *                                                               a multiple of 4K
  *     app-name   = letter { letter | digit | "_" | "-" }          -- at most 31 bytes
  *     image-name = name-byte { name-byte }, name-byte = letter | digit | "_" | "-" | "." | "/"
  *                                                                 -- at most 63 bytes
  *     file-name  = name-byte { name-byte }                        -- at most 47 bytes
+ *     region-name = letter { letter | digit | "_" | "-" }         -- at most 31 bytes
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
  *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "peer:" app-name
@@ -59,6 +63,11 @@
  * environment ("log", "factory", "scheduler", "peer:<app>"). "file" lines, at
  * most MANIFEST_MAX_FILES, each name at most once, name files of the boot
  * archive (a missing one stops the app from starting, with its name).
+ * "shared" lines, at most MANIFEST_MAX_SHARED, each name at most once, name
+ * regions of memory shared between apps: every app that names a region must
+ * give the same size, and a region needs at least two apps (one alone is
+ * refused as the mistake it almost certainly is); a manifest has at most
+ * MANIFEST_MAX_SHARED_REGIONS of them.
  *
  * Files: the root task copies each file into fresh pages of its own and maps
  * them into the app read-only (not writable, not executable) from
@@ -69,6 +78,17 @@
  * app's quota: a 64-byte mapping record per page and the page tables, about
  * 18 KiB per MiB of file (an 8 MiB kernel: about 150 KiB), so an app with
  * large files needs a quota to match.
+ *
+ * Shared regions: the root task allocates a region's zeroed pages in its own
+ * address space once, when the first app that names it is created, and maps
+ * those same pages into each app that names it, readable and writable (not
+ * executable): the app's i-th "shared" line at APP_SHARED_ADDRESS + i *
+ * APP_SHARED_MAX_SIZE; the environment lists name, address and size (the
+ * runtime's environment_shared() finds them). The root task frees the pages
+ * when the last app that holds them has finished. As with files, the mapping
+ * costs each app's quota: about 18 KiB for a 1 MiB region. The root task adds
+ * no synchronisation: the apps agree on their own protocol, e.g. over a
+ * "peer:<app>" gate.
  *
  * Capability sources:
  *   log        a gate to the root task's log service, labelled for this app
@@ -101,9 +121,12 @@
 #define MANIFEST_NAME_SIZE APP_NAME_SIZE /* app names: at most 31 bytes and a NUL */
 #define MANIFEST_IMAGE_SIZE 64           /* image names: at most 63 bytes and a NUL */
 #define MANIFEST_MAX_FILES APP_MAX_FILES
-#define MANIFEST_FILE_SIZE APP_FILE_NAME_SIZE /* file names: at most 47 bytes and a NUL */
-#define MANIFEST_ARGUMENTS_SIZE 256           /* = sizeof(struct app_environment.arguments) */
-#define MANIFEST_MAX_LINE 512
+#define MANIFEST_FILE_SIZE APP_FILE_NAME_SIZE            /* file names: at most 47 bytes and a NUL */
+#define MANIFEST_ARGUMENTS_SIZE APP_ARGUMENTS_SIZE       /* = sizeof(struct app_environment.arguments) */
+#define MANIFEST_MAX_SHARED APP_MAX_SHARED               /* "shared" lines per app */
+#define MANIFEST_SHARED_NAME_SIZE APP_SHARED_NAME_SIZE   /* region names: at most 31 bytes and a NUL */
+#define MANIFEST_MAX_SHARED_REGIONS 16                   /* distinct region names in a manifest */
+#define MANIFEST_MAX_LINE (MANIFEST_ARGUMENTS_SIZE + 64) /* an "arguments" line of the longest arguments */
 #define MANIFEST_MAX_SIZE (1024u * 1024u)
 
 #define MANIFEST_MIN_PRIORITY 1   /* 0 is the idle thread's */
@@ -121,6 +144,8 @@
 #define MANIFEST_MAX_MEMORY (4 * MANIFEST_GIB)
 #define MANIFEST_DEFAULT_MEMORY MANIFEST_MIB
 #define MANIFEST_PAGE_SIZE 4096ull
+#define MANIFEST_MIN_SHARED_SIZE MANIFEST_PAGE_SIZE
+#define MANIFEST_MAX_SHARED_SIZE APP_SHARED_MAX_SIZE /* 1 MiB */
 
 enum manifest_capability_type {
     MANIFEST_CAPABILITY_LOG = 1,
@@ -144,6 +169,21 @@ struct manifest_file {
     unsigned line;
 };
 
+struct manifest_shared {
+    char name[MANIFEST_SHARED_NAME_SIZE];
+    uint64_t size; /* bytes, a multiple of 4K */
+    size_t region; /* index in manifest.regions: the same in every app that names it */
+    unsigned line;
+};
+
+/* One shared region, however many apps name it. */
+struct manifest_region {
+    char name[MANIFEST_SHARED_NAME_SIZE];
+    uint64_t size;
+    size_t users;  /* apps that name it: at least 2 once parsed */
+    unsigned line; /* where it is first named */
+};
+
 struct manifest_app {
     char name[MANIFEST_NAME_SIZE];
     char image[MANIFEST_IMAGE_SIZE];
@@ -155,12 +195,16 @@ struct manifest_app {
     char arguments[MANIFEST_ARGUMENTS_SIZE];
     size_t file_count;
     struct manifest_file files[MANIFEST_MAX_FILES]; /* delivered read-only at APP_FILES_ADDRESS, in this order */
-    unsigned line;                                  /* of its "microapp" statement */
+    size_t shared_count;
+    struct manifest_shared shared[MANIFEST_MAX_SHARED]; /* mapped read-write from APP_SHARED_ADDRESS, in this order */
+    unsigned line;                                      /* of its "microapp" statement */
 };
 
 struct manifest {
     size_t app_count;
     struct manifest_app apps[MANIFEST_MAX_APPS];
+    size_t region_count;
+    struct manifest_region regions[MANIFEST_MAX_SHARED_REGIONS]; /* in the order they are first named */
 };
 
 struct manifest_error {

@@ -1,6 +1,7 @@
 #include "microapp.h"
 
 #include "app_files.h"
+#include "app_shared.h"
 #include "boot_modules.h"
 #include "loader.h"
 #include "root_memory.h"
@@ -27,6 +28,8 @@ _Static_assert(MANIFEST_ARGUMENTS_SIZE == sizeof(((struct app_environment *)0)->
 _Static_assert(MANIFEST_MAX_APPS <= GATE_LABEL_INDEX_MASK + 1, "gate labels can name every app");
 _Static_assert(MANIFEST_MAX_FILES == APP_MAX_FILES && MANIFEST_FILE_SIZE == APP_FILE_NAME_SIZE,
                "the manifest's files fit the environment");
+_Static_assert(MANIFEST_MAX_SHARED == APP_MAX_SHARED && MANIFEST_SHARED_NAME_SIZE == APP_SHARED_NAME_SIZE,
+               "the manifest's shared regions fit the environment");
 
 uint64_t microapp_root_slot(const struct microapp *app, unsigned offset)
 {
@@ -53,15 +56,15 @@ static enum error check_step(struct microapp *app, enum error error, const char 
     return error;
 }
 
-/* check_step for one of the app's files: the step names the file. */
-static enum error check_file_step(struct microapp *app, enum error error, const char *step, size_t file,
-                                  const char *reason)
+/* check_step for one of the app's files or shared regions: the step names it. */
+static enum error check_named_step(struct microapp *app, enum error error, const char *step, const char *name,
+                                   const char *reason)
 {
     if (error == ERROR_NONE) {
         return error;
     }
-    char named_step[32 + MANIFEST_FILE_SIZE];
-    snprintf(named_step, sizeof(named_step), "%s '%s'", step, app->manifest->files[file].name);
+    char named_step[40 + MANIFEST_FILE_SIZE];
+    snprintf(named_step, sizeof(named_step), "%s '%s'", step, name);
     return check_step(app, error, named_step, reason);
 }
 
@@ -110,7 +113,7 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
         return error;
     }
     error = app_files_find(app, boot_info, files, &failed_file, &reason);
-    if (check_file_step(app, error, "finding its file", failed_file, reason) != ERROR_NONE) {
+    if (check_named_step(app, error, "finding its file", manifest->files[failed_file].name, reason) != ERROR_NONE) {
         return error;
     }
     error = create_objects(app);
@@ -122,7 +125,13 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
         return error;
     }
     error = app_files_load(app, files, &failed_file, &reason);
-    if (check_file_step(app, error, "loading its file", failed_file, reason) != ERROR_NONE) {
+    if (check_named_step(app, error, "loading its file", manifest->files[failed_file].name, reason) != ERROR_NONE) {
+        return error;
+    }
+    size_t failed_region = 0;
+    error = app_shared_load(app, &failed_region, &reason);
+    if (check_named_step(app, error, "loading its shared region", manifest->shared[failed_region].name, reason) !=
+        ERROR_NONE) {
         return error;
     }
     /* The pager also takes the exceptions: one gate for everything that stops the app. */
@@ -204,6 +213,24 @@ static enum error grant_named(struct microapp *app, const struct microapp *apps,
     return ERROR_NONE;
 }
 
+/* Where its files and shared regions are, for the environment. */
+static void list_files_and_regions(const struct microapp *app, struct app_environment *environment)
+{
+    const struct manifest_app *manifest = app->manifest;
+    for (size_t i = 0; i < manifest->file_count; i++) {
+        memcpy(environment->files[i].name, manifest->files[i].name, APP_FILE_NAME_SIZE);
+        environment->files[i].address = app->files[i].address;
+        environment->files[i].size = app->files[i].size;
+    }
+    environment->file_count = manifest->file_count;
+    for (size_t i = 0; i < manifest->shared_count; i++) {
+        memcpy(environment->shared[i].name, manifest->shared[i].name, APP_SHARED_NAME_SIZE);
+        environment->shared[i].address = app_shared_address(i);
+        environment->shared[i].size = manifest->shared[i].size;
+    }
+    environment->shared_count = manifest->shared_count;
+}
+
 /* Fills the app's environment page (in the root task) and maps it read-only at APP_ENVIRONMENT_ADDRESS. */
 static enum error grant_environment(struct microapp *app, const struct microapp *apps)
 {
@@ -222,12 +249,7 @@ static enum error grant_environment(struct microapp *app, const struct microapp 
     environment->heap_size = manifest->memory;
     environment->capability_slots = MICROAPP_CAPABILITY_SLOTS;
     memcpy(environment->arguments, manifest->arguments, sizeof(environment->arguments));
-    for (size_t i = 0; i < manifest->file_count; i++) {
-        memcpy(environment->files[i].name, manifest->files[i].name, APP_FILE_NAME_SIZE);
-        environment->files[i].address = app->files[i].address;
-        environment->files[i].size = app->files[i].size;
-    }
-    environment->file_count = manifest->file_count;
+    list_files_and_regions(app, environment);
     error = grant_named(app, apps, environment);
     if (check_step(app, error, "handing over its named capabilities", NULL) != ERROR_NONE) {
         return error;
@@ -257,6 +279,20 @@ enum error microapp_grant(struct microapp *app, const struct microapp *apps, siz
     return error;
 }
 
+/* The end of the start report: its shared regions, by name and size. */
+static void print_regions(const struct manifest_app *manifest)
+{
+    if (manifest->shared_count == 0) {
+        return;
+    }
+    printf(", %u shared regions (", (unsigned)manifest->shared_count);
+    for (size_t i = 0; i < manifest->shared_count; i++) {
+        printf("%s%s %llu KiB", i == 0 ? "" : ", ", manifest->shared[i].name,
+               (unsigned long long)(manifest->shared[i].size / 1024));
+    }
+    printf(")");
+}
+
 enum error microapp_run(struct microapp *app)
 {
     const struct manifest_app *manifest = app->manifest;
@@ -281,6 +317,7 @@ enum error microapp_run(struct microapp *app)
         printf(", %u files (%llu KiB)", (unsigned)manifest->file_count,
                (unsigned long long)(app->file_pages * ROOT_PAGE_SIZE / 1024));
     }
+    print_regions(manifest);
     printf("\n");
     return ERROR_NONE;
 }
@@ -323,5 +360,6 @@ void microapp_finish(struct microapp *app)
     root_pages_release(app->window + SCRATCH_STACK_OFFSET, APP_STACK_SIZE / ROOT_PAGE_SIZE);
     root_pages_release(app->window + SCRATCH_HEAP_OFFSET, app->heap_pages);
     root_pages_release(app->window + SCRATCH_FILES_OFFSET, app->file_pages);
+    app_shared_release(app);
     app->state = MICROAPP_FINISHED;
 }

@@ -62,6 +62,8 @@ enum microapp_state {
 struct microapp {
     const struct manifest_app *manifest;
     size_t index;
+    const struct microapp *apps; /* the table it is part of (apps[index] is itself): who else holds its regions */
+    size_t app_count;
     enum microapp_state state;
     uint32_t root_slots_used; /* bit n: the root slot at offset n holds an object made for this app */
     uint64_t window;          /* its scratch window in the root task (root_memory.h) */
@@ -80,7 +82,10 @@ struct microapp {
 /* The root task's slot at offset (enum microapp_root_slot) for this app. */
 uint64_t microapp_root_slot(const struct microapp *app, unsigned offset);
 
-/* Step 1: the app's factory, task, thread and pager gate; its image found, checked and loaded; its files mapped. */
+/*
+ * Step 1: the app's factory, task, thread and pager gate; its image found, checked and loaded; its files and shared
+ * regions mapped.
+ */
 enum error microapp_create(struct microapp *app, const struct root_boot_info *boot_info);
 
 /* Step 2: its capabilities (fixed and named) and its environment page; peers must be created. */

@@ -48,18 +48,29 @@ static uint64_t copy_of(const struct microapp *app, enum region region, uint64_t
     return app->window + SCRATCH_HEAP_OFFSET + (page - APP_HEAP_BASE);
 }
 
-/* Why the fault at address cannot be resolved with a fresh page, or NULL if it can (then *copy is that page). */
-static const char *resolve(struct microapp *app, uint64_t address, uint64_t flags, uint64_t *copy)
+/*
+ * Why a fault outside stack and heap stops the app. Files and shared regions are mapped before it starts, so what
+ * faults in their windows is a forbidden access or beyond them.
+ */
+static const char *unresolvable(uint64_t address, uint64_t flags)
 {
-    enum region region = region_of(app, address);
-    if (region == REGION_NONE && address - APP_FILES_ADDRESS < APP_FILES_MAX_SIZE) {
-        /* Its files are mapped before it starts; what faults here is a forbidden access or beyond them. */
+    if (address - APP_FILES_ADDRESS < APP_FILES_MAX_SIZE) {
         return flags & PAGE_FAULT_WRITE     ? "its files are read-only"
                : flags & PAGE_FAULT_EXECUTE ? "its files are not executable"
                                             : "outside its files";
     }
+    if (address - APP_SHARED_ADDRESS < APP_SHARED_WINDOW_SIZE) {
+        return flags & PAGE_FAULT_EXECUTE ? "its shared regions are not executable" : "outside its shared regions";
+    }
+    return "outside its stack and heap";
+}
+
+/* Why the fault at address cannot be resolved with a fresh page, or NULL if it can (then *copy is that page). */
+static const char *resolve(struct microapp *app, uint64_t address, uint64_t flags, uint64_t *copy)
+{
+    enum region region = region_of(app, address);
     if (region == REGION_NONE) {
-        return "outside its stack and heap";
+        return unresolvable(address, flags);
     }
     if (flags & PAGE_FAULT_EXECUTE) {
         return "stack and heap are not executable"; /* mapping the page again would only repeat the fault */

@@ -6,7 +6,8 @@
  *    zeroed page (answered with a map item; for fault replies the kernel
  *    takes item word 1 as the absolute destination address). Any other fault
  *    stops the app: "<app>: stopped: page fault at 0x... (rip 0x...): <why>"
- *    (a write to its read-only files: "write, its files are read-only").
+ *    (a write to its read-only files: "write, its files are read-only";
+ *    a touch of its shared window beyond its regions: "outside its shared regions").
  *  - LABEL_EXCEPTION from the kernel ([0] vector, [1] error code, [2] rip,
  *    [3] rsp, [4] address): stops the app,
  *    "<app>: stopped: exception <vector> at rip 0x... (...)".

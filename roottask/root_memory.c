@@ -15,6 +15,13 @@ _Static_assert(SCRATCH_STACK_OFFSET + APP_STACK_SIZE <= SCRATCH_FILES_OFFSET, "t
 _Static_assert(SCRATCH_FILES_MAX_SIZE == APP_FILES_MAX_SIZE, "the files' mirror is as large as the app's file window");
 _Static_assert(SCRATCH_FILES_OFFSET + SCRATCH_FILES_MAX_SIZE <= SCRATCH_HEAP_OFFSET,
                "the files' mirror ends below the heap's");
+_Static_assert(ROOT_SHARED_BASE >= ROOT_SCRATCH_BASE + MANIFEST_MAX_APPS * ROOT_SCRATCH_WINDOW_SIZE &&
+                   ROOT_SHARED_BASE + MANIFEST_MAX_SHARED_REGIONS * APP_SHARED_MAX_SIZE <= ROOT_BOOT_INFO_ADDRESS,
+               "the shared regions lie between the scratch windows and the boot information");
+/* Blocks of a shared region: aligned alike in the root task and in the app, since no region is larger than its slot. */
+_Static_assert(ROOT_SHARED_BASE % APP_SHARED_MAX_SIZE == 0 && APP_SHARED_ADDRESS % APP_SHARED_MAX_SIZE == 0 &&
+                   MANIFEST_MAX_SHARED_SIZE <= APP_SHARED_MAX_SIZE,
+               "each shared region's pages and its slot in the app are aligned to the largest region");
 /* Blocks of the files: aligned alike in the root task and in the app, up to the largest block. */
 _Static_assert((ROOT_SCRATCH_BASE + SCRATCH_FILES_OFFSET) % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&
                    ROOT_SCRATCH_WINDOW_SIZE % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&

@@ -19,6 +19,10 @@
  *     +5 GiB   the stack: [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
  *     +6 GiB   the files: [APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)
  *     +8 GiB   the heap: [APP_HEAP_BASE, APP_HEAP_BASE + MANIFEST_MAX_MEMORY)
+ *
+ * Shared regions (the manifest's "shared" lines) belong to no one app: the
+ * pages of the manifest's region r lie at ROOT_SHARED_BASE + r *
+ * APP_SHARED_MAX_SIZE, above the scratch windows (app_shared.h).
  */
 #ifndef ROOTTASK_ROOT_MEMORY_H
 #define ROOTTASK_ROOT_MEMORY_H
@@ -40,6 +44,8 @@
 #define SCRATCH_FILES_MAX_SIZE 0x80000000ull /* = APP_FILES_MAX_SIZE */
 #define SCRATCH_HEAP_OFFSET 0x200000000ull
 #define SCRATCH_HEAP_MAX_SIZE (ROOT_SCRATCH_WINDOW_SIZE - SCRATCH_HEAP_OFFSET)
+
+#define ROOT_SHARED_BASE 0x0000380000000000ull
 
 /* The base of app number index's scratch window. */
 uint64_t scratch_window(size_t index);

@@ -3,13 +3,16 @@
  *
  *     uvmm --guest <image> [--scenario <name>] [--ram <size>] [--name <vm name>]
  *     uvmm --guest linux --kernel <file> [--initrd <file>] [--ram <size>] [--name <vm name>]
- *          [--disk <file>] [--disk-ro <file>] [--vsock-cid <cid>] -- <command line>
+ *          [--disk <file>] [--disk-ro <file>] [--vsock-cid <cid>]
+ *          [--net-link <shared region>:<end> --mac <mac> [--net-peer <app>]] -- <command line>
  *
  * A Linux guest's kernel (a bzImage), initrd and disk images are files the
  * root task hands this app (the manifest's "file" lines); the words after
  * "--" are its command line. It gets virtio devices (virtio_devices.h): a
- * console, an entropy device, a socket device with --vsock-cid, and a disk
- * per --disk (writable, the uvmm's own copy) or --disk-ro, /dev/vda first.
+ * console, an entropy device, a socket device with --vsock-cid, a network
+ * port with --net-link (end 0 or 1 of a link through the manifest's shared
+ * region, woken through the capability "peer:<app>" of --net-peer), and a
+ * disk per --disk (writable, the uvmm's own copy) or --disk-ro, /dev/vda first.
  * --guest names a built-in image (guest_image.c), --scenario picks what the
  * test guest does, --ram is the guest RAM (K/M/G suffixes, a multiple of
  * 4 KiB, default 2M) and --name the VM's name in its output (default: the
@@ -105,6 +108,34 @@ static bool parse_cid(const char *text, uint64_t *cid)
     return true;
 }
 
+/* "<region>:<end>", end 0 or 1. */
+static bool parse_net_link(char *text, struct virtio_devices_config *virtio)
+{
+    char *colon = strrchr(text, ':');
+    if (!colon || colon == text || (strcmp(colon, ":0") != 0 && strcmp(colon, ":1") != 0)) {
+        return false;
+    }
+    *colon = '\0';
+    virtio->net_region = text;
+    virtio->net_end = (unsigned)(colon[1] - '0');
+    return true;
+}
+
+/* Six hexadecimal bytes separated by colons. */
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        char *end;
+        unsigned long byte = strtoul(text, &end, 16);
+        if (end != text + 2 || byte > 0xff || *end != (i < 5 ? ':' : '\0')) {
+            return false;
+        }
+        mac[i] = (uint8_t)byte;
+        text = end + 1;
+    }
+    return true;
+}
+
 /* Decimal bytes with an optional K, M or G suffix. */
 static bool parse_size(const char *text, uint64_t *bytes)
 {
@@ -121,6 +152,7 @@ static bool parse_size(const char *text, uint64_t *bytes)
 static bool parse_options(int argc, char **argv, struct options *options)
 {
     *options = (struct options){.name = argv[0], .ram_size = DEFAULT_RAM_SIZE};
+    bool has_mac = false;
     for (int i = 1; i < argc; i += 2) {
         const char *key = argv[i];
         if (strcmp(key, "--") == 0) {
@@ -154,6 +186,19 @@ static bool parse_options(int argc, char **argv, struct options *options)
                 fprintf(stderr, "uvmm: --vsock-cid %s: not a guest CID (3 to 4294967294)\n", value);
                 return false;
             }
+        } else if (strcmp(key, "--net-link") == 0) {
+            if (!parse_net_link(argv[i + 1], &options->virtio)) {
+                fprintf(stderr, "uvmm: --net-link %s: not <shared region>:<0 or 1>\n", value);
+                return false;
+            }
+        } else if (strcmp(key, "--net-peer") == 0) {
+            options->virtio.net_peer = value;
+        } else if (strcmp(key, "--mac") == 0) {
+            if (!parse_mac(value, options->virtio.mac)) {
+                fprintf(stderr, "uvmm: --mac %s: not six hexadecimal bytes like 52:54:00:12:34:56\n", value);
+                return false;
+            }
+            has_mac = true;
         } else if (strcmp(key, "--ram") == 0) {
             if (!parse_size(value, &options->ram_size) || options->ram_size == 0 ||
                 options->ram_size % GUEST_PAGE_SIZE != 0) {
@@ -161,16 +206,21 @@ static bool parse_options(int argc, char **argv, struct options *options)
                 return false;
             }
         } else {
-            fprintf(stderr,
-                    "uvmm: unknown option %s (usage: --guest <image> [--scenario <name>] [--ram <size>] "
-                    "[--name <vm name>] [--kernel <file>] [--initrd <file>] [--disk <file>] [--disk-ro <file>] "
-                    "[--vsock-cid <cid>] [-- <command line>])\n",
-                    key);
+            fprintf(
+                stderr,
+                "uvmm: unknown option %s (usage: --guest <image> [--scenario <name>] [--ram <size>] "
+                "[--name <vm name>] [--kernel <file>] [--initrd <file>] [--disk <file>] [--disk-ro <file>] "
+                "[--vsock-cid <cid>] [--net-link <region>:<end> --mac <mac> [--net-peer <app>]] [-- <command line>])\n",
+                key);
             return false;
         }
     }
     if (!options->guest) {
         fprintf(stderr, "uvmm: --guest <image> is required\n");
+        return false;
+    }
+    if (options->virtio.net_region && !has_mac) {
+        fprintf(stderr, "uvmm: --net-link needs --mac\n");
         return false;
     }
     return true;

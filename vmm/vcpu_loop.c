@@ -74,6 +74,9 @@ static void dispatch(struct vm *vm)
 void vcpu_loop_run(struct vm *vm)
 {
     while (!vm->ended) {
+        if (vm->before_run) {
+            vm->before_run(vm->before_run_context);
+        }
         arch_before_run(vm);
         if (vm->ended) {
             break;

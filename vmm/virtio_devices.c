@@ -72,6 +72,41 @@ static const char *add_disk(struct virtio_devices *devices, struct vm *vm, const
     return NULL;
 }
 
+static void deliver_frames(void *context)
+{
+    net_link_deliver(context);
+}
+
+static const char *add_network(struct virtio_devices *devices, struct vm *vm,
+                               const struct virtio_devices_config *config)
+{
+    static char peer_name[APP_CAPABILITY_NAME_SIZE];
+    uint64_t peer_gate = 0;
+    if (config->net_peer) {
+        snprintf(peer_name, sizeof(peer_name), "peer:%s", config->net_peer);
+        if (!(peer_gate = capability_named(peer_name))) {
+            return "the network's peer is not among the manifest's capabilities (capability peer:<app>)";
+        }
+    }
+    const char *problem = net_link_open(&devices->link, config->net_region, config->net_end, peer_gate);
+    if (problem) {
+        return problem;
+    }
+    struct virtio_slot *slot = virtio_slot_next(vm);
+    const struct virtio_net_backend backend = net_link_backend(&devices->link);
+    problem =
+        attach(vm, slot, "virtio-net", &devices->net.transport,
+               virtio_net_init(&devices->net, &vm->ram, config->mac, &backend, virtio_slot_raise_interrupt, slot));
+    if (problem) {
+        return problem;
+    }
+    devices->link.net = &devices->net;
+    devices->has_net = true;
+    vm->before_run = deliver_frames;
+    vm->before_run_context = &devices->link;
+    return NULL;
+}
+
 const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
                                const struct virtio_devices_config *config)
 {
@@ -109,6 +144,12 @@ const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
         }
         devices->has_vsock = true;
     }
+    if (config->net_region) {
+        problem = add_network(devices, vm, config);
+        if (problem) {
+            return problem;
+        }
+    }
     for (unsigned i = 0; i < config->disk_count; i++) {
         problem = add_disk(devices, vm, &config->disks[i]);
         if (problem) {
@@ -133,6 +174,15 @@ void virtio_devices_report(struct virtio_devices *devices)
         printf("disk %s: %llu sectors read, %llu written, %llu failed requests; sha256 %s\n", devices->disk_files[i],
                (unsigned long long)statistics->read_sectors, (unsigned long long)statistics->written_sectors,
                (unsigned long long)statistics->failed_requests, hex);
+    }
+    if (devices->has_net) {
+        const struct virtio_net_statistics *net = &devices->net.statistics;
+        const struct net_link_statistics *link = &devices->link.statistics;
+        printf("net: %llu frames sent, %llu received; dropped: %llu link full, %llu malformed, %llu too large%s%s\n",
+               (unsigned long long)net->tx_frames, (unsigned long long)net->rx_frames,
+               (unsigned long long)link->dropped_full, (unsigned long long)(net->tx_malformed + net->rx_malformed),
+               (unsigned long long)net->rx_dropped, devices->link.broken ? "; link stopped: " : "",
+               devices->link.broken ? devices->link.broken : "");
     }
     if (devices->has_vsock) {
         printf("vsock: echo service on port %u: %llu connections, %llu bytes echoed\n", VIRTIO_DEVICES_ECHO_PORT,

@@ -3,7 +3,8 @@
  * (hvc0, printed as "console: <line>"), an entropy device when the host has a
  * hardware random source, a socket device when the VM has a CID (its host
  * port VIRTIO_DEVICES_ECHO_PORT is an echo service until the management
- * agent takes the host end), and the disks. A writable disk is the VMM's own
+ * agent takes the host end), a network port when the VM is linked to
+ * another (net_link.h), and the disks. A writable disk is the VMM's own
  * copy of the file it was handed; at the end the VM reports each disk's
  * traffic and the SHA-256 of its final content, so a test can check what the
  * guest wrote.
@@ -12,6 +13,7 @@
 #define VMM_VIRTIO_DEVICES_H
 
 #include "devices/console_lines.h"
+#include "net_link.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_console.h"
 #include "virtio/virtio_rng.h"
@@ -33,7 +35,11 @@ struct virtio_disk_option {
 struct virtio_devices_config {
     struct virtio_disk_option disks[VIRTIO_DEVICES_MAX_DISKS];
     unsigned disk_count;
-    uint64_t vsock_cid; /* 0: no socket device */
+    uint64_t vsock_cid;     /* 0: no socket device */
+    const char *net_region; /* the shared region of the VM's network link; NULL: no network port */
+    unsigned net_end;       /* which end of the link this VM is (0 or 1) */
+    const char *net_peer;   /* the linked VM's app, woken through the capability "peer:<app>"; NULL: none */
+    uint8_t mac[6];
 };
 
 struct virtio_devices {
@@ -44,6 +50,9 @@ struct virtio_devices {
     struct virtio_vsock vsock;
     struct vsock_echo echo;
     bool has_vsock;
+    struct virtio_net net;
+    struct net_link link;
+    bool has_net;
     struct virtio_blk disks[VIRTIO_DEVICES_MAX_DISKS];
     const char *disk_files[VIRTIO_DEVICES_MAX_DISKS];
     unsigned disk_count;
@@ -53,7 +62,8 @@ struct virtio_devices {
 const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
                                const struct virtio_devices_config *config);
 
-/* At the VM's end: the console's last partial line, each disk's traffic and content digest, the socket's echo count. */
+/* At the VM's end: the console's last partial line, each disk's traffic and digest, the socket's and network's counts.
+ */
 void virtio_devices_report(struct virtio_devices *devices);
 
 #endif

@@ -36,6 +36,9 @@ struct vm {
     uint32_t noted_msrs[16];
     unsigned noted_msr_count;
     struct arch_platform *platform; /* NULL: no timers or interrupt controllers (the test guest) */
+    /* Called before each guest entry (NULL: nothing): device work that does not wait for an exit of this guest. */
+    void (*before_run)(void *context);
+    void *before_run_context;
     struct virtio_slot virtio_slots[VM_MAX_VIRTIO_SLOTS];
     unsigned virtio_slot_count; /* slots in use, from the first */
     bool ended;

@@ -230,6 +230,160 @@ static void file_names_are_checked(void **state)
                        "digits, '_', '-', '.', '/'; at most 47 bytes)");
 }
 
+static void shared_regions_are_parsed(void **state)
+{
+    (void)state;
+    expect_ok("microapp vmm_a\n"
+              "  image uvmm.elf\n"
+              "  shared net-ab 64K      # the frame ring between the two VMs\n"
+              "  shared log_ring 1M\n"
+              "microapp vmm_b\n"
+              "  image uvmm.elf\n"
+              "\tshared\tlog_ring\t1048576\t\n"
+              "  shared net-ab 64K\n"
+              "microapp watcher\n"
+              "  image w.elf\n"
+              "  shared log_ring 1M\n");
+    assert_int_equal(manifest.region_count, 2);
+    assert_string_equal(manifest.regions[0].name, "net-ab");
+    assert_int_equal(manifest.regions[0].size, 64 * 1024);
+    assert_int_equal(manifest.regions[0].users, 2);
+    assert_int_equal(manifest.regions[0].line, 3);
+    assert_string_equal(manifest.regions[1].name, "log_ring");
+    assert_int_equal(manifest.regions[1].size, 1024 * 1024);
+    assert_int_equal(manifest.regions[1].users, 3);
+    assert_int_equal(manifest.regions[1].line, 4);
+
+    const struct manifest_app *a = &manifest.apps[0];
+    assert_int_equal(a->shared_count, 2);
+    assert_string_equal(a->shared[0].name, "net-ab");
+    assert_int_equal(a->shared[0].size, 64 * 1024);
+    assert_int_equal(a->shared[0].region, 0);
+    assert_int_equal(a->shared[0].line, 3);
+    assert_string_equal(a->shared[1].name, "log_ring");
+    assert_int_equal(a->shared[1].region, 1);
+    /* Each app keeps its own order; the region index is the manifest's. */
+    const struct manifest_app *b = &manifest.apps[1];
+    assert_int_equal(b->shared_count, 2);
+    assert_string_equal(b->shared[0].name, "log_ring");
+    assert_int_equal(b->shared[0].size, 1024 * 1024);
+    assert_int_equal(b->shared[0].region, 1);
+    assert_int_equal(b->shared[0].line, 7);
+    assert_string_equal(b->shared[1].name, "net-ab");
+    assert_int_equal(b->shared[1].region, 0);
+    assert_int_equal(manifest.apps[2].shared_count, 1);
+    assert_int_equal(manifest.apps[2].shared[0].region, 1);
+    assert_int_equal(manifest.apps[2].file_count, 0);
+    /* Without "shared" lines there are no regions. */
+    expect_ok("microapp a\nimage a.elf\n");
+    assert_int_equal(manifest.region_count, 0);
+    assert_int_equal(manifest.apps[0].shared_count, 0);
+}
+
+static void shared_sizes_are_checked(void **state)
+{
+    (void)state;
+    expect_ok("microapp a\nimage a.elf\nshared r 4K\nmicroapp b\nimage b.elf\nshared r 4096\n");
+    assert_int_equal(manifest.regions[0].size, 4096);
+    expect_error("microapp a\nimage a.elf\nshared r 0\n", "manifest line 3: shared size '0' is out of range (4K..1M)");
+    expect_error("microapp a\nimage a.elf\nshared r 2M\n",
+                 "manifest line 3: shared size '2M' is out of range (4K..1M)");
+    expect_error("microapp a\nimage a.elf\nshared r 1G\n",
+                 "manifest line 3: shared size '1G' is out of range (4K..1M)");
+    expect_error("microapp a\nimage a.elf\nshared r 5000\n",
+                 "manifest line 3: shared size '5000' is not a multiple of 4K");
+    expect_error("microapp a\nimage a.elf\nshared r 6K\n", "manifest line 3: shared size '6K' is not a multiple of 4K");
+    expect_error("microapp a\nimage a.elf\nshared r 64k\n",
+                 "manifest line 3: shared size '64k' has an unknown suffix (use K, M or G)");
+    expect_error("microapp a\nimage a.elf\nshared r big\n", "manifest line 3: shared size 'big' is not a number");
+    expect_error("microapp a\nimage a.elf\nshared r 99999999999999999999K\n",
+                 "manifest line 3: shared size '99999999999999999999K' is too large");
+}
+
+static void shared_lines_are_checked(void **state)
+{
+    (void)state;
+    expect_error("microapp a\nimage a.elf\nshared\n", "manifest line 3: 'shared' needs a name and a size");
+    expect_error("microapp a\nimage a.elf\nshared net-ab   # no size\n",
+                 "manifest line 3: 'shared' needs a name and a size");
+    expect_error("microapp a\nimage a.elf\nshared net-ab 64K rw\n",
+                 "manifest line 3: unexpected 'rw' after the size of 'shared'");
+    expect_error("microapp a\nimage a.elf\nshared 64K net-ab\n",
+                 "manifest line 3: shared region name '64K' is invalid (a letter, then letters, digits, '_' or '-'; "
+                 "at most 31 bytes)");
+    expect_error("microapp a\nimage a.elf\nshared net.ab 64K\n",
+                 "manifest line 3: shared region name 'net.ab' is invalid (a letter, then letters, digits, '_' or "
+                 "'-'; at most 31 bytes)");
+    expect_error("shared net 4K\nmicroapp a\n", "manifest line 1: 'shared' before the first 'microapp' line");
+    expect_error("microapp a\nimage a.elf\nShared net 4K\n", "manifest line 3: unknown key 'Shared'");
+
+    /* At most 31 bytes: the environment's field keeps a NUL. */
+    char name[MANIFEST_SHARED_NAME_SIZE + 1];
+    memset(name, 'r', sizeof(name) - 2);
+    name[sizeof(name) - 2] = '\0';
+    char text[256];
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\nshared %s 4K\nmicroapp b\nimage b.elf\nshared %s 4K\n", name,
+             name);
+    expect_ok(text);
+    assert_string_equal(manifest.apps[1].shared[0].name, name);
+    strcat(name, "r");
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\nshared %s 4K\n", name);
+    expect_error(text, "manifest line 3: shared region name 'rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr' is invalid (a letter, "
+                       "then letters, digits, '_' or '-'; at most 31 bytes)");
+}
+
+static void shared_regions_must_agree_between_apps(void **state)
+{
+    (void)state;
+    expect_error("microapp a\nimage a.elf\nshared net 64K\nshared log 4K\nshared net 64K\n",
+                 "manifest line 5: shared region 'net' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\nshared net 64K\nmicroapp b\nimage b.elf\nshared net 128K\n",
+                 "manifest line 6: shared region 'net' is 128K here but 64K on line 3");
+    expect_error("microapp a\nimage a.elf\nshared net 64K\nmicroapp b\nimage b.elf\nshared net 65536\n"
+                 "microapp c\nimage c.elf\nshared net 4K\n",
+                 "manifest line 9: shared region 'net' is 4K here but 64K on line 3");
+    /* A region no other app names shares nothing: refused at its line, once every app is read. */
+    expect_error("microapp a\nimage a.elf\nshared net 64K\n",
+                 "manifest line 3: shared region 'net' is named by no other microapp");
+    expect_error("microapp a\nimage a.elf\nshared net 64K\nshared nte 64K\nmicroapp b\nimage b.elf\nshared net "
+                 "64K\n",
+                 "manifest line 4: shared region 'nte' is named by no other microapp");
+    /* Names are case-sensitive, like every name of the manifest. */
+    expect_error("microapp a\nimage a.elf\nshared net 4K\nmicroapp b\nimage b.elf\nshared NET 4K\n",
+                 "manifest line 3: shared region 'net' is named by no other microapp");
+}
+
+static void shared_regions_have_limits(void **state)
+{
+    (void)state;
+    static const char four[] = "shared r1 4K\nshared r2 4K\nshared r3 4K\nshared r4 4K\n";
+    char text[4096];
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\n%smicroapp b\nimage b.elf\n%s", four, four);
+    expect_ok(text);
+    assert_int_equal(manifest.apps[0].shared_count, MANIFEST_MAX_SHARED);
+    assert_int_equal(manifest.apps[1].shared[3].region, 3);
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\n%sshared r5 4K\n", four);
+    expect_error(text, "manifest line 7: too many shared regions for microapp 'a' (at most 4)");
+
+    /* 16 regions in a manifest: four pairs of apps, each pair sharing four of them. */
+    size_t length = 0;
+    for (int pair = 0; pair < MANIFEST_MAX_SHARED_REGIONS / MANIFEST_MAX_SHARED; pair++) {
+        for (int side = 0; side < 2; side++) {
+            length +=
+                (size_t)snprintf(text + length, sizeof(text) - length, "microapp app%d_%d\nimage a.elf\n", pair, side);
+            for (int r = 0; r < MANIFEST_MAX_SHARED; r++) {
+                length += (size_t)snprintf(text + length, sizeof(text) - length, "shared r%d 4K\n",
+                                           pair * MANIFEST_MAX_SHARED + r);
+            }
+        }
+    }
+    expect_ok(text);
+    assert_int_equal(manifest.region_count, MANIFEST_MAX_SHARED_REGIONS);
+    assert_int_equal(manifest.apps[7].shared[3].region, MANIFEST_MAX_SHARED_REGIONS - 1);
+    snprintf(text + length, sizeof(text) - length, "microapp last\nimage a.elf\nshared r0 4K\nshared r16 4K\n");
+    expect_error(text, "manifest line 52: too many shared regions (at most 16 in a manifest)");
+}
+
 static void limits_are_reachable(void **state)
 {
     (void)state;
@@ -447,14 +601,14 @@ static void too_many_apps_is_an_error(void **state)
 static void arguments_have_a_length_limit(void **state)
 {
     (void)state;
-    char text[1024];
+    char text[MANIFEST_ARGUMENTS_SIZE + 64];
     int prefix = snprintf(text, sizeof(text), "microapp a\nimage a.elf\narguments ");
     memset(text + prefix, 'x', MANIFEST_ARGUMENTS_SIZE - 1);
     text[prefix + MANIFEST_ARGUMENTS_SIZE - 1] = '\0';
     expect_ok(text);
     assert_int_equal(strlen(manifest.apps[0].arguments), MANIFEST_ARGUMENTS_SIZE - 1);
     strcat(text, "x");
-    expect_error(text, "manifest line 3: arguments are longer than 255 bytes");
+    expect_error(text, "manifest line 3: arguments are longer than 1023 bytes");
 }
 
 /* --- hostile input --------------------------------------------------------------------------- */
@@ -501,9 +655,9 @@ static void very_long_lines_are_errors(void **state)
     assert_non_null(text);
     memset(text, 'x', size);
     text[size] = '\0';
-    expect_error(text, "manifest line 1: line is longer than 512 bytes");
+    expect_error(text, "manifest line 1: line is longer than 1088 bytes");
     memcpy(text, "microapp a\nimage a.elf\n# ", 25);
-    expect_error(text, "manifest line 3: line is longer than 512 bytes");
+    expect_error(text, "manifest line 3: line is longer than 1088 bytes");
     free(text);
 }
 
@@ -529,6 +683,23 @@ static uint64_t next_random(void)
     return random_state;
 }
 
+/* A parsed app's regions: named, sized as the manifest's region they point to, which others name too. */
+static void check_shared(const struct manifest_app *app)
+{
+    assert_true(app->shared_count <= MANIFEST_MAX_SHARED);
+    for (size_t s = 0; s < app->shared_count; s++) {
+        const struct manifest_shared *shared = &app->shared[s];
+        assert_true(memchr(shared->name, '\0', MANIFEST_SHARED_NAME_SIZE) != NULL);
+        assert_true(shared->name[0] != '\0');
+        assert_true(shared->size >= MANIFEST_MIN_SHARED_SIZE && shared->size <= MANIFEST_MAX_SHARED_SIZE);
+        assert_int_equal(shared->size % MANIFEST_PAGE_SIZE, 0);
+        assert_true(shared->region < manifest.region_count);
+        assert_string_equal(manifest.regions[shared->region].name, shared->name);
+        assert_int_equal(manifest.regions[shared->region].size, shared->size);
+        assert_true(manifest.regions[shared->region].users >= 2);
+    }
+}
+
 /* Whatever the bytes, the parser returns a verdict: success, or an error with a message. */
 static void check_verdict(const uint8_t *bytes, size_t size)
 {
@@ -545,6 +716,7 @@ static void check_verdict(const uint8_t *bytes, size_t size)
                 assert_true(memchr(manifest.apps[i].files[f].name, '\0', MANIFEST_FILE_SIZE) != NULL);
                 assert_true(manifest.apps[i].files[f].name[0] != '\0');
             }
+            check_shared(&manifest.apps[i]);
         }
     } else {
         assert_int_equal(result, ERROR_MALFORMED);
@@ -573,8 +745,10 @@ static void mutated_manifests_get_a_verdict(void **state)
     static const char valid[] = "microapp client\n image c.elf\n priority 10\n quota 1M\n memory 16M\n"
                                 " capability log\n capability factory quota=256K\n capability scheduler\n"
                                 " capability peer:server\n arguments --verbose\n file bzImage\n file initrd\n"
-                                "microapp server\n image s.elf\n capability peer:client\n";
-    static const char alphabet[] = "microapqtyglfs:=#0123456789KMG \t\n\r\0\xff";
+                                " shared net-ab 64K\n shared ring 4K\n"
+                                "microapp server\n image s.elf\n capability peer:client\n shared ring 4K\n"
+                                " shared net-ab 64K\n";
+    static const char alphabet[] = "microapqtyglfshd:=#0123456789KMG- \t\n\r\0\xff";
     uint8_t bytes[sizeof(valid) + 16];
     for (int round = 0; round < 20000; round++) {
         size_t size = sizeof(valid) - 1;
@@ -623,6 +797,11 @@ int main(void)
         cmocka_unit_test(files_are_kept_in_order),
         cmocka_unit_test(files_have_a_limit),
         cmocka_unit_test(file_names_are_checked),
+        cmocka_unit_test(shared_regions_are_parsed),
+        cmocka_unit_test(shared_sizes_are_checked),
+        cmocka_unit_test(shared_lines_are_checked),
+        cmocka_unit_test(shared_regions_must_agree_between_apps),
+        cmocka_unit_test(shared_regions_have_limits),
         cmocka_unit_test(limits_are_reachable),
         cmocka_unit_test(longest_names_fit),
         cmocka_unit_test(line_of_exactly_the_maximum_length_is_fine),

@@ -1,6 +1,6 @@
 /*
  * Unit tests for starting, paging and stopping Micro-Apps (roottask/microapp.c,
- * loader.c, app_files.c, pager.c, root_memory.c, boot_modules.c) against a fake kernel.
+ * loader.c, app_files.c, app_shared.c, pager.c, root_memory.c, boot_modules.c) against a fake kernel.
  */
 /* cmocka.h needs these headers first, in this order. */
 /* clang-format off */
@@ -94,6 +94,17 @@ static void build_image(const struct segment_spec *segments, size_t count)
     }
 }
 
+/* An image of one small text segment at address, entered there: for where images may not go. */
+static void build_image_at(uint64_t address)
+{
+    const struct segment_spec text[] = {{0x1000, address, 0x100, 0x100, PF_R | PF_X}};
+    build_image(text, 1);
+    struct elf64_header header;
+    memcpy(&header, image_file, sizeof(header));
+    header.entry = address;
+    memcpy(image_file, &header, sizeof(header));
+}
+
 /* --- boot information, manifest and apps ---------------------------------------------------- */
 
 static struct root_boot_info boot_info;
@@ -116,7 +127,8 @@ static void use_manifest(const char *text)
         fail_msg("test manifest: %s", error.message);
     }
     for (size_t i = 0; i < manifest.app_count; i++) {
-        apps[i] = (struct microapp){.manifest = &manifest.apps[i], .index = i};
+        apps[i] =
+            (struct microapp){.manifest = &manifest.apps[i], .index = i, .apps = apps, .app_count = manifest.app_count};
     }
 }
 
@@ -344,12 +356,7 @@ static void invalid_image_is_reported(void **state)
 static void image_in_the_heap_is_refused(void **state)
 {
     (void)state;
-    const struct segment_spec in_heap[] = {{0x1000, APP_HEAP_BASE + 0x10000, 0x100, 0x100, PF_R | PF_X}};
-    build_image(in_heap, 1);
-    struct elf64_header header;
-    memcpy(&header, image_file, sizeof(header));
-    header.entry = APP_HEAP_BASE + 0x10000;
-    memcpy(image_file, &header, sizeof(header));
+    build_image_at(APP_HEAP_BASE + 0x10000);
     use_manifest("microapp a\n image app.elf\n memory 1M\n");
     const char *output = start_all();
     assert_string_equal(output, "a: not started: loading its image failed: overlapping ranges (an ELF segment "
@@ -533,12 +540,7 @@ static void failed_file_mapping_releases_the_copies(void **state)
 static void image_in_the_file_window_is_refused(void **state)
 {
     (void)state;
-    const struct segment_spec in_files[] = {{0x1000, APP_FILES_ADDRESS + 0x10000000, 0x100, 0x100, PF_R | PF_X}};
-    build_image(in_files, 1);
-    struct elf64_header header;
-    memcpy(&header, image_file, sizeof(header));
-    header.entry = APP_FILES_ADDRESS + 0x10000000;
-    memcpy(image_file, &header, sizeof(header));
+    build_image_at(APP_FILES_ADDRESS + 0x10000000);
     use_manifest("microapp a\n image app.elf\n");
     const char *output = start_all();
     assert_string_equal(output, "a: not started: loading its image failed: overlapping ranges (an ELF segment "
@@ -747,6 +749,203 @@ static void malformed_pager_messages_get_an_error_reply(void **state)
     assert_int_equal(apps[0].state, MICROAPP_RUNNING);
 }
 
+/* --- shared regions ------------------------------------------------------------------------ */
+
+#define REGION_COPY(region) (ROOT_SHARED_BASE + (uint64_t)(region)*APP_SHARED_MAX_SIZE)
+#define SLOT_ADDRESS(i) (APP_SHARED_ADDRESS + (uint64_t)(i)*APP_SHARED_MAX_SIZE)
+#define RW (MEMORY_READ | MEMORY_WRITE)
+
+/* Two apps share "net" (64K, region 0) and "ack" (12K, region 1), each naming them in its own order. */
+static const char shared_manifest[] = "microapp a\n image app.elf\n shared net 64K\n shared ack 12K\n"
+                                      "microapp b\n image app.elf\n shared ack 12K\n shared net 64K\n";
+
+static bool region_present(size_t region, uint64_t pages)
+{
+    for (uint64_t page = 0; page < pages; page++) {
+        if (!fake_page_present(REGION_COPY(region) + page * 4096)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool region_absent(size_t region, uint64_t pages)
+{
+    for (uint64_t page = 0; page < pages; page++) {
+        if (fake_page_present(REGION_COPY(region) + page * 4096)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const struct app_environment *environment_of(size_t index)
+{
+    return (const struct app_environment *)(uintptr_t)(WINDOW(index) + SCRATCH_ENVIRONMENT_OFFSET);
+}
+
+static void shared_regions_are_the_same_pages_in_every_app(void **state)
+{
+    (void)state;
+    use_manifest(shared_manifest);
+    const char *output = start_all();
+    assert_int_equal(apps[0].state, MICROAPP_RUNNING);
+    assert_int_equal(apps[1].state, MICROAPP_RUNNING);
+    assert_non_null(strstr(output, "roottask: started a: image app.elf (entry 0x400010, 24 KiB), priority 10, quota "
+                                   "1024 KiB, heap 1024 KiB, 0 named capabilities, 2 shared regions (net 64 KiB, ack "
+                                   "12 KiB)\n"));
+    assert_non_null(strstr(output, "2 shared regions (ack 12 KiB, net 64 KiB)\n"));
+    /* Allocated once: five image pages per app, two environment pages, 16 + 3 shared pages. */
+    assert_int_equal(fake.allocate_count, 5 + 5 + 2 + 16 + 3);
+    assert_true(region_present(0, 16));
+    assert_true(region_present(1, 3));
+    const uint8_t *net = (const uint8_t *)(uintptr_t)REGION_COPY(0);
+    for (size_t i = 0; i < 64 * 1024; i++) {
+        assert_int_equal(net[i], 0);
+    }
+
+    /* a: net as one block of 16 pages, ack as 2 + 1; b the same pages in its own order. Then the environments. */
+    uint64_t task_a = SLOT(0, MICROAPP_SLOT_TASK);
+    uint64_t task_b = SLOT(1, MICROAPP_SLOT_TASK);
+    assert_int_equal(fake.map_count, 5 + 3 + 5 + 3 + 2);
+    expect_map(5, task_a, ITEM_MEMORY(REGION_COPY(0) / 4096, 4, RW, 0), SLOT_ADDRESS(0));
+    expect_map(6, task_a, ITEM_MEMORY(REGION_COPY(1) / 4096, 1, RW, 0), SLOT_ADDRESS(1));
+    expect_map(7, task_a, ITEM_MEMORY(REGION_COPY(1) / 4096 + 2, 0, RW, 0), SLOT_ADDRESS(1) + 0x2000);
+    expect_map(13, task_b, ITEM_MEMORY(REGION_COPY(1) / 4096, 1, RW, 0), SLOT_ADDRESS(0));
+    expect_map(14, task_b, ITEM_MEMORY(REGION_COPY(1) / 4096 + 2, 0, RW, 0), SLOT_ADDRESS(0) + 0x2000);
+    expect_map(15, task_b, ITEM_MEMORY(REGION_COPY(0) / 4096, 4, RW, 0), SLOT_ADDRESS(1));
+
+    const struct app_environment *a = environment_of(0);
+    assert_int_equal(a->shared_count, 2);
+    assert_string_equal(a->shared[0].name, "net");
+    assert_int_equal(a->shared[0].address, SLOT_ADDRESS(0));
+    assert_int_equal(a->shared[0].size, 64 * 1024);
+    assert_string_equal(a->shared[1].name, "ack");
+    assert_int_equal(a->shared[1].address, SLOT_ADDRESS(1));
+    assert_int_equal(a->shared[1].size, 12 * 1024);
+    const struct app_environment *b = environment_of(1);
+    assert_int_equal(b->shared_count, 2);
+    assert_string_equal(b->shared[0].name, "ack");
+    assert_int_equal(b->shared[0].address, SLOT_ADDRESS(0));
+    assert_string_equal(b->shared[1].name, "net");
+    assert_int_equal(b->shared[1].address, SLOT_ADDRESS(1));
+    assert_int_equal(b->shared[1].size, 64 * 1024);
+}
+
+static void exit_of(size_t index)
+{
+    uint64_t tag;
+    message[0] = 0;
+    fake_capture_begin();
+    assert_false(pager_handle(&apps[index], MESSAGE_TAG(LABEL_APP_EXIT, 1, 0), message, &tag));
+    fake_capture_end();
+}
+
+static void shared_pages_go_with_their_last_app(void **state)
+{
+    (void)state;
+    use_manifest(shared_manifest);
+    start_all();
+    exit_of(1);
+    assert_int_equal(apps[1].state, MICROAPP_FINISHED);
+    assert_true(region_present(0, 16)); /* a still holds both */
+    assert_true(region_present(1, 3));
+    exit_of(0);
+    assert_true(region_absent(0, 16));
+    assert_true(region_absent(1, 3));
+    for (size_t i = 0; i < fake.unmap_count; i++) {
+        assert_int_equal(fake.unmaps[i].task, ROOT_TASK);
+        assert_int_equal(fake.unmaps[i].flags, UNMAP_SELF);
+    }
+}
+
+static void a_region_goes_when_its_own_apps_are_gone(void **state)
+{
+    (void)state;
+    use_manifest("microapp a\n image app.elf\n shared one 4K\n shared two 4K\n"
+                 "microapp b\n image app.elf\n shared one 4K\n"
+                 "microapp c\n image app.elf\n shared two 4K\n");
+    start_all();
+    exit_of(0);
+    assert_true(region_present(0, 1)); /* b holds "one" */
+    assert_true(region_present(1, 1)); /* c holds "two" */
+    exit_of(2);
+    assert_true(region_present(0, 1));
+    assert_true(region_absent(1, 1));
+    exit_of(1);
+    assert_true(region_absent(0, 1));
+}
+
+static void failed_shared_mapping_keeps_the_pages_another_app_holds(void **state)
+{
+    (void)state;
+    use_manifest(shared_manifest);
+    fake.fail_operation = "task_map";
+    fake.fail_skip = 5 + 3 + 5 + 2; /* a completely, then b's image and its "ack": its "net" fails */
+    fake.fail_error = ERROR_QUOTA_EXCEEDED;
+    const char *output = start_all();
+    assert_non_null(strstr(output, "b: not started: loading its shared region 'net' failed: quota exceeded (mapping "
+                                   "the shared region into the app's task failed)\n"));
+    assert_int_equal(apps[0].state, MICROAPP_RUNNING);
+    assert_int_equal(apps[1].state, MICROAPP_FINISHED);
+    assert_true(region_present(0, 16));
+    assert_true(region_present(1, 3));
+    exit_of(0);
+    assert_true(region_absent(0, 16));
+    assert_true(region_absent(1, 3));
+}
+
+static void failed_shared_allocation_releases_what_no_one_holds(void **state)
+{
+    (void)state;
+    use_manifest(shared_manifest);
+    fake.fail_operation = "memory_allocate";
+    fake.fail_skip = 5 + 16 + 1; /* a's image, its "net" and the first page of "ack" */
+    fake.fail_error = ERROR_OUT_OF_MEMORY;
+    const char *output = start_all();
+    assert_non_null(strstr(output, "a: not started: loading its shared region 'ack' failed: out of memory "
+                                   "(allocating a page for the shared region failed)\n"));
+    assert_int_equal(apps[0].state, MICROAPP_FINISHED);
+    /* b, created after a was gone, got the regions afresh. */
+    assert_int_equal(apps[1].state, MICROAPP_RUNNING);
+    assert_true(region_present(0, 16));
+    assert_true(region_present(1, 3));
+    exit_of(1);
+    assert_true(region_absent(0, 16));
+    assert_true(region_absent(1, 3));
+}
+
+static void shared_window_faults_stop_the_app(void **state)
+{
+    (void)state;
+    uint64_t tag;
+    const char *output;
+    use_manifest(shared_manifest);
+    start_all();
+    assert_false(fault(SLOT_ADDRESS(1) + 12 * 1024, PAGE_FAULT_WRITE, 0x401000, &tag, &output));
+    assert_string_equal(output, "a: stopped: page fault at 0x280000103000 (rip 0x401000): write, outside its shared "
+                                "regions\n");
+    assert_true(region_present(1, 3)); /* b still holds it */
+
+    fake_reset();
+    setup(NULL);
+    use_manifest(shared_manifest);
+    start_all();
+    assert_false(fault(SLOT_ADDRESS(0) + 8, PAGE_FAULT_EXECUTE, SLOT_ADDRESS(0) + 8, &tag, &output));
+    assert_string_equal(output, "a: stopped: page fault at 0x280000000008 (rip 0x280000000008): execute, its shared "
+                                "regions are not executable\n");
+}
+
+static void image_in_the_shared_window_is_refused(void **state)
+{
+    (void)state;
+    build_image_at(APP_SHARED_ADDRESS + 0x200000);
+    use_manifest("microapp a\n image app.elf\n");
+    const char *output = start_all();
+    assert_string_equal(output, "a: not started: loading its image failed: overlapping ranges (an ELF segment "
+                                "overlaps the app's shared window)\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +966,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(files_larger_than_the_window_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_file_mapping_releases_the_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(image_in_the_file_window_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(shared_regions_are_the_same_pages_in_every_app, setup, teardown),
+        cmocka_unit_test_setup_teardown(shared_pages_go_with_their_last_app, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_region_goes_when_its_own_apps_are_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_shared_mapping_keeps_the_pages_another_app_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_shared_allocation_releases_what_no_one_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(shared_window_faults_stop_the_app, setup, teardown),
+        cmocka_unit_test_setup_teardown(image_in_the_shared_window_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(stack_and_heap_are_paged_on_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(fault_outside_stack_and_heap_stops_the_app, setup, teardown),
         cmocka_unit_test_setup_teardown(heap_fault_beyond_the_limit_stops_the_app, setup, teardown),

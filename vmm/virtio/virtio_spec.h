@@ -33,6 +33,7 @@
 #define VIRTIO_F_VERSION_1 32
 
 /* Device IDs (section 5); each device adds its own. */
+#define VIRTIO_ID_NET 1u
 #define VIRTIO_ID_BLOCK 2u
 #define VIRTIO_ID_CONSOLE 3u
 #define VIRTIO_ID_ENTROPY 4u

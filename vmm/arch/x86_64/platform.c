@@ -12,6 +12,7 @@
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
 #include <stdio.h>
+#include <sys/time.h>
 
 #define CALIBRATION_TICKS 20
 #define NANOSECONDS 1000000000ull
@@ -27,6 +28,14 @@ static uint64_t platform_clock_ns(void *context)
 {
     const struct arch_platform *platform = context;
     return (uint64_t)((unsigned __int128)(read_tsc() - platform->tsc_start) * NANOSECONDS / platform->tsc_hz);
+}
+
+/* The host's wall clock (the runtime's, from the kernel), for the guest's CMOS clock. */
+static uint64_t wall_clock_seconds(void *context)
+{
+    (void)context;
+    struct timeval now;
+    return gettimeofday(&now, NULL) == 0 ? (uint64_t)now.tv_sec : 0;
 }
 
 /* The TSC's rate: cycles over CALIBRATION_TICKS kernel ticks, slept through on our own gate. */
@@ -70,8 +79,9 @@ const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_sl
         io_apic_register(&platform->io_apic, &vm->devices) != ERROR_NONE ||
         pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
         pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE ||
-        power_control_register(&platform->power, &vm->devices) != ERROR_NONE) {
-        return "cannot add the APICs, PIC, PIT and power control";
+        power_control_register(&platform->power, &vm->devices) != ERROR_NONE ||
+        cmos_clock_register(&platform->cmos_clock, &vm->devices, wall_clock_seconds, NULL) != ERROR_NONE) {
+        return "cannot add the APICs, PIC, PIT, power control and CMOS clock";
     }
     vm->platform = platform;
     printf("TSC %llu kHz\n", (unsigned long long)(platform->tsc_hz / 1000));
@@ -202,7 +212,8 @@ bool arch_platform_sleep_until_next_event(struct vm *vm)
     uint64_t now = platform_clock_ns(platform);
     if (next_ns > now) {
         uint64_t milliseconds = (next_ns - now + 999999) / 1000000;
-        ipc_receive(platform->sleep_gate, TIMEOUTS(0, (uint32_t)milliseconds));
+        /* Any gate of this thread wakes it: a linked VM's uvmm signals new frames through one. */
+        ipc_wait(TIMEOUTS(0, (uint32_t)milliseconds));
     }
     return true;
 }
