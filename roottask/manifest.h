@@ -116,7 +116,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MANIFEST_MAX_APPS 16
+#define MANIFEST_MAX_APPS 120 /* a host full of small VMs: one uvmm app each */
 #define MANIFEST_MAX_CAPABILITIES APP_MAX_NAMED_CAPABILITIES
 #define MANIFEST_NAME_SIZE APP_NAME_SIZE /* app names: at most 31 bytes and a NUL */
 #define MANIFEST_IMAGE_SIZE 64           /* image names: at most 63 bytes and a NUL */

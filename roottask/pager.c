@@ -65,8 +65,55 @@ static const char *unresolvable(uint64_t address, uint64_t flags)
     return "outside its stack and heap";
 }
 
-/* Why the fault at address cannot be resolved with a fresh page, or NULL if it can (then *copy is that page). */
-static const char *resolve(struct microapp *app, uint64_t address, uint64_t flags, uint64_t *copy)
+/*
+ * A heap fault is answered with a block of up to 2^FAULT_AROUND_ORDER fresh pages around the page (aligned, inside
+ * the heap limit): a VMM touching guest RAM, or any app growing its heap, then faults once per block instead of once
+ * per page. The pages are charged to the app's memory limit like any other; a block that would cover a page that is
+ * already there falls back to the one page, so nothing mapped is mapped again.
+ */
+#define FAULT_AROUND_ORDER 4u
+
+/*
+ * Allocates the block of 2^order fresh pages from copy: ERROR_NONE, ERROR_OVERLAP if a page of it is already there
+ * (nothing is kept then), or the allocation's error (likewise).
+ */
+static enum error allocate_fresh_block(uint64_t copy, unsigned order)
+{
+    for (uint64_t page = 0; page < (1ull << order); page++) {
+        bool existed = false;
+        enum error error = root_page_allocate(copy + page * ROOT_PAGE_SIZE, MEMORY_READ | MEMORY_WRITE, &existed);
+        if (error != ERROR_NONE || existed) {
+            root_pages_release(copy, page);
+            return error != ERROR_NONE ? error : ERROR_OVERLAP;
+        }
+    }
+    return ERROR_NONE;
+}
+
+/* The fault at page in the heap: a fresh block around it if one fits (*order FAULT_AROUND_ORDER), else the page. */
+static enum error allocate_heap(const struct microapp *app, uint64_t *page, unsigned *order)
+{
+    uint64_t block_bytes = ROOT_PAGE_SIZE << FAULT_AROUND_ORDER;
+    uint64_t block = *page & ~(block_bytes - 1);
+    if (block - APP_HEAP_BASE + block_bytes <= app->manifest->memory) {
+        enum error error = allocate_fresh_block(copy_of(app, REGION_HEAP, block), FAULT_AROUND_ORDER);
+        if (error != ERROR_OVERLAP) {
+            *page = error == ERROR_NONE ? block : *page;
+            *order = error == ERROR_NONE ? FAULT_AROUND_ORDER : 0;
+            return error;
+        }
+    }
+    bool existed; /* a page that is already there was mapped before and has gone from the app since: the same one */
+    *order = 0;
+    return root_page_allocate(copy_of(app, REGION_HEAP, *page), MEMORY_READ | MEMORY_WRITE, &existed);
+}
+
+/*
+ * Why the fault at address cannot be resolved with fresh pages, or NULL if it can: then *copy is the root's copy of
+ * the block of 2^*order pages that starts at *destination in the app.
+ */
+static const char *resolve(struct microapp *app, uint64_t address, uint64_t flags, uint64_t *copy,
+                           uint64_t *destination, unsigned *order)
 {
     enum region region = region_of(app, address);
     if (region == REGION_NONE) {
@@ -76,15 +123,18 @@ static const char *resolve(struct microapp *app, uint64_t address, uint64_t flag
         return "stack and heap are not executable"; /* mapping the page again would only repeat the fault */
     }
     uint64_t page = page_down(address);
-    *copy = copy_of(app, region, page);
-    /* A page that is already there was mapped before and has gone from the app since: it gets the same one. */
     bool existed;
-    enum error error = root_page_allocate(*copy, MEMORY_READ | MEMORY_WRITE, &existed);
+    *order = 0;
+    enum error error = region == REGION_HEAP
+                           ? allocate_heap(app, &page, order)
+                           : root_page_allocate(copy_of(app, region, page), MEMORY_READ | MEMORY_WRITE, &existed);
     if (error != ERROR_NONE) {
         return error_name(error);
     }
+    *copy = copy_of(app, region, page);
+    *destination = page;
     if (region == REGION_HEAP) {
-        uint64_t pages = (page - APP_HEAP_BASE) / ROOT_PAGE_SIZE + 1;
+        uint64_t pages = (page - APP_HEAP_BASE) / ROOT_PAGE_SIZE + (1ull << *order);
         app->heap_pages = pages > app->heap_pages ? pages : app->heap_pages;
     }
     return NULL;
@@ -99,8 +149,9 @@ static bool page_fault(struct microapp *app, unsigned words, uint64_t *message, 
     uint64_t address = message[0];
     uint64_t flags = message[1];
     uint64_t rip = message[2];
-    uint64_t copy = 0;
-    const char *why = resolve(app, address, flags, &copy);
+    uint64_t copy = 0, destination = 0;
+    unsigned order = 0;
+    const char *why = resolve(app, address, flags, &copy, &destination, &order);
     if (why) {
         const char *access = flags & PAGE_FAULT_EXECUTE ? "execute" : flags & PAGE_FAULT_WRITE ? "write" : "read";
         log_service_flush(app->manifest->name, &app->log);
@@ -109,8 +160,8 @@ static bool page_fault(struct microapp *app, unsigned words, uint64_t *message, 
         microapp_finish(app);
         return false;
     }
-    message[0] = ITEM_MEMORY(copy / ROOT_PAGE_SIZE, 0, MEMORY_READ | MEMORY_WRITE, 0);
-    message[1] = page_down(address); /* fault replies: the absolute destination address */
+    message[0] = ITEM_MEMORY(copy / ROOT_PAGE_SIZE, order, MEMORY_READ | MEMORY_WRITE, 0);
+    message[1] = destination; /* fault replies: the absolute destination address */
     *reply_tag = PAGE_FAULT_REPLY_TAG;
     return true;
 }

@@ -14,11 +14,13 @@
  * root copy of any app page is found by arithmetic, without a table, and a
  * second fault on the same page finds the page already there:
  *
- *     +0       image: the app's pages from its lowest ELF page on (at most 4 GiB)
- *     +4 GiB   the environment page
- *     +5 GiB   the stack: [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
- *     +6 GiB   the files: [APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)
- *     +8 GiB   the heap: [APP_HEAP_BASE, APP_HEAP_BASE + MANIFEST_MAX_MEMORY)
+ *     +0       image: the app's pages from its lowest ELF page on (at most 1 GiB)
+ *     +1 GiB   the environment page
+ *     +1.25 GiB the stack: [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
+ *     +2 GiB   the files: [APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)
+ *     +4 GiB   the heap: [APP_HEAP_BASE, APP_HEAP_BASE + MANIFEST_MAX_MEMORY)
+ *
+ * 8 GiB per window leave room for MANIFEST_MAX_APPS windows below the shared regions.
  *
  * Shared regions (the manifest's "shared" lines) belong to no one app: the
  * pages of the manifest's region r lie at ROOT_SHARED_BASE + r *
@@ -34,18 +36,18 @@
 
 #define ROOT_PAGE_SIZE 4096ull
 #define ROOT_SCRATCH_BASE 0x0000300000000000ull
-#define ROOT_SCRATCH_WINDOW_SIZE 0x0000000400000000ull /* 16 GiB per app */
+#define ROOT_SCRATCH_WINDOW_SIZE 0x0000000200000000ull /* 8 GiB per app */
 
 #define SCRATCH_IMAGE_OFFSET 0x0ull
-#define SCRATCH_IMAGE_MAX_SIZE 0x100000000ull /* 4 GiB from the lowest to the highest image page */
-#define SCRATCH_ENVIRONMENT_OFFSET 0x100000000ull
-#define SCRATCH_STACK_OFFSET 0x140000000ull
-#define SCRATCH_FILES_OFFSET 0x180000000ull
+#define SCRATCH_IMAGE_MAX_SIZE 0x40000000ull /* 1 GiB from the lowest to the highest image page */
+#define SCRATCH_ENVIRONMENT_OFFSET 0x40000000ull
+#define SCRATCH_STACK_OFFSET 0x50000000ull
+#define SCRATCH_FILES_OFFSET 0x80000000ull
 #define SCRATCH_FILES_MAX_SIZE 0x80000000ull /* = APP_FILES_MAX_SIZE */
-#define SCRATCH_HEAP_OFFSET 0x200000000ull
+#define SCRATCH_HEAP_OFFSET 0x100000000ull
 #define SCRATCH_HEAP_MAX_SIZE (ROOT_SCRATCH_WINDOW_SIZE - SCRATCH_HEAP_OFFSET)
 
-#define ROOT_SHARED_BASE 0x0000380000000000ull
+#define ROOT_SHARED_BASE 0x00003f0000000000ull
 
 /* The base of app number index's scratch window. */
 uint64_t scratch_window(size_t index);

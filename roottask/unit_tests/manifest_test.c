@@ -387,8 +387,8 @@ static void shared_regions_have_limits(void **state)
 static void limits_are_reachable(void **state)
 {
     (void)state;
-    /* 16 apps; the first holds 17 capabilities would be too many, 16 is the limit. */
-    char text[8192];
+    /* MANIFEST_MAX_APPS apps; the last holds MANIFEST_MAX_CAPABILITIES capabilities, one more is too many. */
+    char text[16384];
     size_t length = 0;
     for (int i = 0; i < MANIFEST_MAX_APPS; i++) {
         length += (size_t)snprintf(text + length, sizeof(text) - length, "microapp app%d\nimage a.elf\n", i);
@@ -404,7 +404,10 @@ static void limits_are_reachable(void **state)
 
     snprintf(text + length, sizeof(text) - length, "capability peer:app13\n");
     assert_int_equal(parse(text), ERROR_MALFORMED);
-    assert_non_null(strstr(error.message, "too many capabilities for microapp 'app15' (at most 16)"));
+    char expected[96];
+    snprintf(expected, sizeof(expected), "too many capabilities for microapp 'app%d' (at most %d)",
+             MANIFEST_MAX_APPS - 1, MANIFEST_MAX_CAPABILITIES);
+    assert_non_null(strstr(error.message, expected));
 }
 
 static void longest_names_fit(void **state)
@@ -590,12 +593,15 @@ static void factories_must_leave_quota_for_the_app(void **state)
 static void too_many_apps_is_an_error(void **state)
 {
     (void)state;
-    char text[4096];
+    char text[16384];
     size_t length = 0;
     for (int i = 0; i <= MANIFEST_MAX_APPS; i++) {
         length += (size_t)snprintf(text + length, sizeof(text) - length, "microapp app%d\nimage a.elf\n", i);
     }
-    expect_error(text, "manifest line 33: too many microapps (at most 16)");
+    char expected[96];
+    snprintf(expected, sizeof(expected), "manifest line %d: too many microapps (at most %d)", 2 * MANIFEST_MAX_APPS + 1,
+             MANIFEST_MAX_APPS);
+    expect_error(text, expected);
 }
 
 static void arguments_have_a_length_limit(void **state)
