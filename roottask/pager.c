@@ -194,6 +194,12 @@ static bool app_exit(struct microapp *app, unsigned words, const uint64_t *messa
     }
     log_service_flush(app->manifest->name, &app->log);
     printf("%s: exited with status %lld\n", app->manifest->name, (long long)(int64_t)message[0]);
+    uint64_t quota, used;
+    if (factory_info(microapp_root_slot(app, MICROAPP_SLOT_FACTORY), &quota, &used) == ERROR_NONE) {
+        /* What the app's objects, page tables and mapping records hold; its child factories' quotas count whole. */
+        printf("%s: kernel memory at exit: %llu KiB of its %llu KiB quota\n", app->manifest->name,
+               (unsigned long long)(used >> 10), (unsigned long long)(quota >> 10));
+    }
     microapp_finish(app);
     return false;
 }

@@ -401,9 +401,10 @@ static void report_resources(const struct vm *vm)
     }
     struct mallinfo heap = mallinfo();
     uint64_t heap_besides_ram = (uint64_t)heap.uordblks > vm->ram.size ? (uint64_t)heap.uordblks - vm->ram.size : 0;
-    printf("resources: %llu KiB of guest RAM; besides it, kernel objects %llu KiB, uvmm heap in use %llu KiB\n",
+    printf("resources: %llu KiB of guest RAM; besides it, kernel objects %llu KiB (of a %llu KiB factory quota), uvmm "
+           "heap in use %llu KiB\n",
            (unsigned long long)(vm->ram.size >> 10), (unsigned long long)(used >> 10),
-           (unsigned long long)(heap_besides_ram >> 10));
+           (unsigned long long)(quota >> 10), (unsigned long long)(heap_besides_ram >> 10));
 }
 
 int main(int argc, char **argv)
