@@ -64,7 +64,8 @@ def main():
         print("density: %d KiB free for Micro-Apps after the kernel and root task" % free_kib)
     reasons = {}
     for name, (_, line) in failed.items():
-        reasons.setdefault(line.split(": ", 2)[-1], []).append(name)
+        reason = re.sub(r"0x[0-9a-f]+", "0x...", line.split(": ", 2)[-1])  # addresses differ from VM to VM
+        reasons.setdefault(reason, []).append(name)
     for reason, names in sorted(reasons.items(), key=lambda item: -len(item[1])):
         print("density: %d did not: %s (e.g. %s)" % (len(names), reason, names[0]))
     return 0 if answered else 1
