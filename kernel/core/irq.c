@@ -1,6 +1,7 @@
 #include <kapsel/interrupt_lines.h>
 #include <kapsel/ipc.h>
 #include <kapsel/irq.h>
+#include <kapsel/msi.h>
 #include <kapsel/thread.h>
 
 void irq_raise(struct irq *irq)
@@ -83,6 +84,7 @@ enum error irq_invoke(struct capability *capability, uint64_t tag, uint64_t *mes
 void irq_teardown(struct irq *irq)
 {
     interrupt_line_unbind(irq);
+    msi_unbind(irq);
     if (irq->receiver) {
         list_remove(&irq->receiver_link);
         if (list_linked(&irq->pending_link)) {

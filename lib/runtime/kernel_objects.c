@@ -219,6 +219,31 @@ enum error icu_info(uint64_t icu, uint64_t *lines)
     return error;
 }
 
+enum error icu_bind_msi(uint64_t icu, uint64_t irq, uint64_t *address, uint32_t *data)
+{
+    enum error error = operate1(icu, ICU_BIND_MSI, irq);
+    if (error == ERROR_NONE) {
+        *address = utcb()->message[0];
+        *data = (uint32_t)utcb()->message[1];
+    }
+    return error;
+}
+
+enum error icu_unbind(uint64_t icu, uint64_t irq)
+{
+    return operate1(icu, ICU_UNBIND, irq);
+}
+
+enum error icu_msi_info(uint64_t icu, uint64_t *total, uint64_t *available)
+{
+    enum error error = operate(icu, ICU_INFO, 0);
+    if (error == ERROR_NONE) {
+        *total = utcb()->message[1];
+        *available = utcb()->message[2];
+    }
+    return error;
+}
+
 enum error io_ports_grant(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count)
 {
     return operate3(io_ports, IO_PORTS_GRANT, task, first, count);

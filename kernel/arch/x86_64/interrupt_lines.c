@@ -46,7 +46,7 @@ enum error interrupt_line_bind(struct irq *irq, uint32_t line)
     if (line >= line_count) {
         return ERROR_OUT_OF_RANGE;
     }
-    if (bound[line] || irq->line_bound) {
+    if (bound[line] || irq_bound_to_hardware(irq)) {
         return ERROR_BUSY;
     }
     /* ISA lines are edge-triggered, active high, unless the firmware says otherwise; PCI lines are level, low. */

@@ -13,6 +13,7 @@
 #define LAPIC_TASK_PRIORITY 0x080
 #define LAPIC_END_OF_INTERRUPT 0x0b0
 #define LAPIC_SPURIOUS_VECTOR 0x0f0
+#define LAPIC_INTERRUPT_COMMAND 0x300
 #define LAPIC_TIMER_VECTOR 0x320
 #define LAPIC_TIMER_INITIAL_COUNT 0x380
 #define LAPIC_TIMER_CURRENT_COUNT 0x390
@@ -23,6 +24,10 @@
 #define SPURIOUS_APIC_ENABLE 0x100
 #define TIMER_PERIODIC (1u << 17)
 #define TIMER_DIVIDE_BY_16 0x3
+#define ICR_SHORTHAND_SELF (1u << 18)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_DELIVERY_POLLS 1000000
 #define CALIBRATION_PIT_TICKS (PIT_FREQUENCY_HZ / 20) /* 50 ms */
 
 #define PIC_MASTER_DATA 0x21
@@ -97,6 +102,21 @@ uint64_t lapic_timer_frequency(void)
 void lapic_end_of_interrupt(void)
 {
     lapic_write(LAPIC_END_OF_INTERRUPT, 0);
+}
+
+uint8_t lapic_id(void)
+{
+    return (uint8_t)(lapic_read(LAPIC_ID) >> 24);
+}
+
+void lapic_send_self_ipi(uint8_t vector)
+{
+    /* With the "self" shorthand the destination field (the high half) is ignored: one write sends. */
+    lapic_write(LAPIC_INTERRUPT_COMMAND, ICR_SHORTHAND_SELF | ICR_LEVEL_ASSERT | vector);
+    for (unsigned poll = 0; poll < ICR_DELIVERY_POLLS && (lapic_read(LAPIC_INTERRUPT_COMMAND) & ICR_DELIVERY_PENDING);
+         poll++) {
+        __asm__ volatile("pause");
+    }
 }
 
 void arch_timer_init(void)

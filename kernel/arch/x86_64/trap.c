@@ -5,6 +5,7 @@
 #include <arch/trap.h>
 #include <kapsel/interrupt_lines.h>
 #include <kapsel/ipc.h>
+#include <kapsel/msi.h>
 #include <kapsel/panic.h>
 #include <kapsel/print.h>
 #include <kapsel/scheduler.h>
@@ -178,6 +179,14 @@ void trap_dispatch(struct trap_frame *frame)
     }
     if (frame->vector >= VECTOR_FIRST_LINE && frame->vector < VECTOR_FIRST_LINE + INTERRUPT_LINES) {
         interrupt_line_fired((uint32_t)(frame->vector - VECTOR_FIRST_LINE));
+        lapic_end_of_interrupt();
+        if (from_user) {
+            before_user_return();
+        }
+        return;
+    }
+    if (frame->vector >= VECTOR_FIRST_MSI && frame->vector <= VECTOR_LAST_MSI) {
+        msi_fired((uint32_t)frame->vector); /* edge-triggered: nothing to mask, the local APIC's EOI is all */
         lapic_end_of_interrupt();
         if (from_user) {
             before_user_return();

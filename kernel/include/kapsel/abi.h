@@ -176,7 +176,11 @@ enum irq_operation {
 
 enum icu_operation {
     ICU_BIND_LINE = 1, /* [0] Irq slot, [1] line, [2] ICU_LINE_* flags: the line raises that Irq */
-    ICU_INFO,          /* -> [0] number of hardware interrupt lines (0: no interrupt controller) */
+    ICU_INFO,          /* -> [0] number of hardware interrupt lines (0: no interrupt controller),
+                          [1] message-signalled interrupt vectors in all, [2] of those still free */
+    ICU_BIND_MSI,      /* [0] Irq slot: binds it to a fresh message-signalled interrupt vector
+                          -> [0] address, [1] data: a device that writes data (32 bits) to address raises the Irq */
+    ICU_UNBIND,        /* [0] Irq slot: releases its line or MSI vector (ERROR_NOT_FOUND: bound to neither) */
 };
 
 #define ICU_LINE_ISA 0x1u /* [1] is an ISA IRQ number, translated through the firmware's overrides */

@@ -128,6 +128,16 @@ enum error irq_acknowledge(uint64_t irq);
 enum error icu_bind_line(uint64_t icu, uint64_t irq, uint64_t line, unsigned flags);
 /* The number of hardware interrupt lines (0: no interrupt controller). */
 enum error icu_info(uint64_t icu, uint64_t *lines);
+/*
+ * Ties irq to a fresh message-signalled interrupt vector: program the device's MSI capability or
+ * MSI-X table entry with *address and *data. ERROR_BUSY if irq is bound already, ERROR_TOO_MANY if
+ * no vector is free.
+ */
+enum error icu_bind_msi(uint64_t icu, uint64_t irq, uint64_t *address, uint32_t *data);
+/* Releases irq's line or MSI vector (ERROR_NOT_FOUND if it has neither). */
+enum error icu_unbind(uint64_t icu, uint64_t irq);
+/* Message-signalled interrupt vectors: how many in all, and how many are free. */
+enum error icu_msi_info(uint64_t icu, uint64_t *total, uint64_t *available);
 
 /* Lets task use ports [first, first + count) (x86 I/O port space capability). */
 enum error io_ports_grant(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count);

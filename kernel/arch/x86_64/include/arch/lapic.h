@@ -15,4 +15,10 @@ uint64_t lapic_timer_frequency(void);
 
 void lapic_end_of_interrupt(void);
 
+/* This CPU's local APIC ID (the destination in MSI addresses and IPIs). */
+uint8_t lapic_id(void);
+
+/* Raises vector on this CPU (fixed delivery, edge, destination shorthand "self"). */
+void lapic_send_self_ipi(uint8_t vector);
+
 #endif

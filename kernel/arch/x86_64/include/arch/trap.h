@@ -8,6 +8,9 @@
 #define VECTOR_PAGE_FAULT 14
 #define VECTOR_FIRST_IRQ 32
 #define VECTOR_TIMER 0x30
+/* 0x40..: hardware interrupt lines (VECTOR_FIRST_LINE, arch/io_apic.h) */
+#define VECTOR_FIRST_MSI 0x80 /* message-signalled interrupts (msi.c) */
+#define VECTOR_LAST_MSI 0xef
 #define VECTOR_SPURIOUS 0xff
 
 /* Register state pushed by trap_entry.S; the layout is shared with the assembly. */
