@@ -195,8 +195,9 @@ def expect_absent(needle):
 
 
 # Debian's unmodified cloud kernel under four uvmms at once (integration_tests/linux/manifest.txt). linux_a and
-# linux_b boot with ACPI and virtio devices; their /init checks each device (and, over their linked network
-# ports, ping and a 256 KiB TCP transfer whose SHA-256 both sides print) and powers off through ACPI, and at
+# linux_b boot with ACPI and virtio devices; their /init checks each device (and, through the virtual switch on
+# tenant network 1, ping and a 256 KiB TCP transfer whose SHA-256 both sides print; linux_c on network 2 must not
+# reach them) and powers off through ACPI, and at
 # the end each uvmm reports its disks: the read-only one unchanged, the scratch one with exactly the guest's
 # write (the SHA-256 the host computes here from the same image and the VM's token). linux_legacy boots
 # without ACPI on the PIC and PIT and halts; linux_reboot resets the machine through the keyboard controller.
@@ -229,7 +230,14 @@ def linux_guests_checks(data_image, scratch_image):
         "linux_legacy: VM ended: guest halted",
         "linux_reboot: VM ended: guest reset the machine through the keyboard controller's pulse-reset command",
     ), expect_absent("KAPSEL-FAIL"), expect_same_network_digest(),
-        expect_line(re.escape("[linux_b] guest: [") + r" *[0-9.]+\] KAPSEL-NET-PING: ok")]
+        expect_line(re.escape("[linux_b] guest: [") + r" *[0-9.]+\] KAPSEL-NET-PING: ok"),
+        # linux_c, on another tenant network, never reaches linux_a, and the switch delivered nothing to its port.
+        expect_line(re.escape("[linux_c] guest: [") + r" *[0-9.]+\] KAPSEL-NET-ISOLATED: 10\.0\.0\.1 unreachable"),
+        expect_line(r"\[switch\] port net-c \(network 2, linux_c\): [1-9]\d* frames in, 0 out, 0 dropped at full "
+                    r"destinations"),
+        expect_line(r"\[switch\] port net-a \(network 1, linux_a\): [1-9]\d* frames in, [1-9]\d* out, \d+ dropped at "
+                    r"full destinations"),
+        expect_line(re.escape("switch: exited with status 0"))]
     for vm in ("linux_legacy", "linux_reboot"):
         checks.append(expect_line(re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] " +
                                   re.escape("KAPSEL-GUEST-INIT: Linux 6.1.0-") + ".*"))
@@ -255,7 +263,7 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
     finished = "^roottask: all Micro-Apps finished"
     return [
         Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
-                 append="", until=finished, timeout=600, extra=("-m", "1G")),
+                 append="", until=finished, timeout=600, extra=("-m", "1536M")),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
                                        "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES),

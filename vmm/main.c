@@ -436,6 +436,7 @@ int main(int argc, char **argv)
         }
     }
     serial_flush(&machine.serial);
+    virtio_devices_stop(&machine.virtio);
     virtio_devices_report(&machine.virtio);
     report_resources(vm);
     printf("%s: VM ended: %s\n", vm->name, vm->end_reason);

@@ -14,6 +14,20 @@ static void break_link(struct net_link *link, const char *reason)
     }
 }
 
+static void wake_peer(const struct net_link *link)
+{
+    if (link->peer_gate) {
+        /* Polling send: a peer that is not waiting finds the ring's news on its next round anyway. */
+        ipc_send(link->peer_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+    }
+}
+
+void net_link_close(struct net_link *link)
+{
+    frame_ring_close(&link->to_peer);
+    wake_peer(link);
+}
+
 static bool transmit(void *context, const uint8_t *frame, size_t length)
 {
     struct net_link *link = context;
@@ -29,10 +43,7 @@ static bool transmit(void *context, const uint8_t *frame, size_t length)
         return false;
     }
     link->statistics.sent++;
-    if (link->peer_gate) {
-        /* Polling send: a peer that is not waiting (its guest runs) finds the frame at its next exit anyway. */
-        ipc_send(link->peer_gate, WAKE_LABEL, TIMEOUTS(0, 0));
-    }
+    wake_peer(link);
     return true;
 }
 

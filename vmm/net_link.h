@@ -44,6 +44,9 @@ const char *net_link_open(struct net_link *link, const char *region, unsigned en
 /* The backend a virtio-net device needs to send through link and to be told of new receive buffers. */
 struct virtio_net_backend net_link_backend(struct net_link *link);
 
+/* The VM ended: tells the peer (the ring to it is closed) and wakes it. */
+void net_link_close(struct net_link *link);
+
 /* Moves the peer's frames into the guest's receive buffers while it has some (before each guest entry). */
 void net_link_deliver(struct net_link *link);
 

@@ -159,6 +159,13 @@ const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
     return NULL;
 }
 
+void virtio_devices_stop(struct virtio_devices *devices)
+{
+    if (devices->has_net) {
+        net_link_close(&devices->link);
+    }
+}
+
 void virtio_devices_report(struct virtio_devices *devices)
 {
     console_lines_flush(&devices->console_lines);

@@ -62,6 +62,9 @@ struct virtio_devices {
 const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
                                const struct virtio_devices_config *config);
 
+/* The VM ended: tells the devices' peers (a linked network's other end). */
+void virtio_devices_stop(struct virtio_devices *devices);
+
 /* At the VM's end: the console's last partial line, each disk's traffic and digest, the socket's and network's counts.
  */
 void virtio_devices_report(struct virtio_devices *devices);

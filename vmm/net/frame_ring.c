@@ -41,6 +41,7 @@ const char *frame_ring_attach(struct frame_ring *ring, void *memory, size_t size
     }
     uint8_t *base = memory;
     ring->produced = (uint32_t *)base;
+    ring->closed = (uint32_t *)(base + sizeof(uint32_t));
     ring->consumed = (uint32_t *)(base + CACHE_LINE);
     ring->slots = base + FRAME_RING_HEADER_SIZE;
     ring->slot_count = count;
@@ -104,4 +105,14 @@ enum frame_ring_result frame_ring_peek(const struct frame_ring *ring, uint8_t *b
 void frame_ring_consume(struct frame_ring *ring)
 {
     store_release(ring->consumed, load_own(ring->consumed) + 1);
+}
+
+void frame_ring_close(struct frame_ring *ring)
+{
+    store_release(ring->closed, 1);
+}
+
+bool frame_ring_closed(const struct frame_ring *ring)
+{
+    return load_acquire(ring->closed) != 0;
 }

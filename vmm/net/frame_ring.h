@@ -24,6 +24,7 @@
 
 struct frame_ring {
     uint32_t *produced; /* in the shared header: frames pushed so far (wrapping) */
+    uint32_t *closed;   /* in the producer's half of the header: nonzero once it will push no more */
     uint32_t *consumed; /* frames taken so far (wrapping) */
     uint8_t *slots;
     uint32_t slot_count; /* a power of two */
@@ -54,6 +55,12 @@ enum frame_ring_result frame_ring_peek(const struct frame_ring *ring, uint8_t *b
 
 /* Consumer: drops the frame frame_ring_peek() returned. */
 void frame_ring_consume(struct frame_ring *ring);
+
+/* Producer: says it is done (its VM ended); the consumer sees it after the frames pushed before. */
+void frame_ring_close(struct frame_ring *ring);
+
+/* Consumer: whether the producer closed the ring (frames pushed before may still wait). */
+bool frame_ring_closed(const struct frame_ring *ring);
 
 /* Splits a link's shared memory into its two rings: ring 0 carries end 0's frames to end 1, ring 1 the reverse. */
 const char *frame_ring_attach_link(struct frame_ring *to_peer, struct frame_ring *from_peer, void *memory, size_t size,

@@ -107,6 +107,18 @@ static void test_corrupt_indices_and_lengths_are_refused(void **state)
     assert_int_equal(frame_ring_peek(&consumer, buffer, 29, &length), FRAME_RING_CORRUPT);
 }
 
+static void test_close_is_seen_after_the_frames(void **state)
+{
+    (void)state;
+    uint8_t frame[20] = {1};
+    size_t length;
+    assert_false(frame_ring_closed(&consumer));
+    assert_int_equal(frame_ring_push(&producer, frame, sizeof(frame)), FRAME_RING_OK);
+    frame_ring_close(&producer);
+    assert_true(frame_ring_closed(&consumer));
+    assert_int_equal(frame_ring_peek(&consumer, buffer, sizeof(buffer), &length), FRAME_RING_OK);
+}
+
 static void test_link_ends_see_each_other(void **state)
 {
     (void)state;
@@ -134,6 +146,7 @@ int main(void)
         cmocka_unit_test_setup(test_frames_arrive_in_order_and_intact, set_up),
         cmocka_unit_test_setup(test_full_ring_refuses_and_wraps, set_up),
         cmocka_unit_test_setup(test_corrupt_indices_and_lengths_are_refused, set_up),
+        cmocka_unit_test_setup(test_close_is_seen_after_the_frames, set_up),
         cmocka_unit_test_setup(test_link_ends_see_each_other, set_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,173 @@
+/*
+ * switch: the virtual switch Micro-App (the role of L4Re's virtio-net switch).
+ *
+ *     switch --port <shared region>:<network>:<peer app> [--port ...]
+ *
+ * Each port is a link to one VM's uvmm: the manifest shares <shared region> between the two apps (the switch
+ * is end 0, the uvmm end 1 with --net-link <region>:1) and gives each a "peer:" gate to wake the other. A port
+ * belongs to tenant network <network> (a number): frames move only between ports of the same network
+ * (forwarding.h). Each round takes at most PORT_BUDGET frames from each port in turn, so a port that floods
+ * fills its own ring and loses its own frames, while the others keep their share; a frame for a port whose
+ * ring is full is dropped and counted against the port it came from. The switch ends, with each port's counts,
+ * once every VM has closed its end.
+ */
+#include "forwarding.h"
+#include "vmm/net/frame_ring.h"
+
+#include <kapsel/runtime.h>
+#include <kapsel/syscall.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PORT_BUDGET 32  /* frames taken from one port per round */
+#define IDLE_WAIT_MS 10 /* a wakeup sent while the switch was busy is not lost for longer than this */
+#define WAKE_LABEL 1
+#define PEER_NAME_SIZE 48
+
+struct port {
+    const char *region;
+    const char *peer;
+    uint64_t peer_gate;
+    struct frame_ring to_vm;
+    struct frame_ring from_vm;
+    bool closed;
+    bool needs_wake;
+    uint64_t frames_in;
+    uint64_t frames_out;
+    uint64_t dropped_destination_full; /* this port's frames that a full destination ring refused */
+    bool broken;                       /* the VM's side corrupted the ring: the port is ignored */
+};
+
+static struct port ports[SWITCH_MAX_PORTS];
+static unsigned port_count;
+static struct forwarding forwarding;
+static uint8_t frame[FRAME_RING_MAX_FRAME];
+
+/* "<region>:<network>:<peer app>" into port number port_count; false (with a message) if malformed or unusable. */
+static bool add_port(char *text)
+{
+    char *first = strchr(text, ':');
+    char *second = first ? strchr(first + 1, ':') : NULL;
+    if (!first || !second || first == text || second[1] == '\0' || port_count == SWITCH_MAX_PORTS) {
+        fprintf(stderr, "switch: --port %s: not <shared region>:<network>:<peer app> (at most %d ports)\n", text,
+                SWITCH_MAX_PORTS);
+        return false;
+    }
+    *first = *second = '\0';
+    char *end;
+    unsigned long network = strtoul(first + 1, &end, 10);
+    if (end == first + 1 || *end != '\0' || network > UINT32_MAX) {
+        fprintf(stderr, "switch: port %s: network %s is not a number\n", text, first + 1);
+        return false;
+    }
+    struct port *port = &ports[port_count];
+    port->region = text;
+    port->peer = second + 1;
+    void *memory;
+    uint64_t size;
+    char peer_name[PEER_NAME_SIZE];
+    snprintf(peer_name, sizeof(peer_name), "peer:%s", port->peer);
+    port->peer_gate = capability_named(peer_name);
+    const char *problem = !environment_shared(port->region, &memory, &size)
+                              ? "no such shared region (the manifest's shared lines)"
+                          : !port->peer_gate ? "no gate to its VM's uvmm (capability peer:<app>)"
+                                             : frame_ring_attach_link(&port->to_vm, &port->from_vm, memory, size, 0);
+    if (problem || !forwarding_add_port(&forwarding, port_count, (uint32_t)network)) {
+        fprintf(stderr, "switch: port %s: %s\n", port->region, problem ? problem : "cannot add it");
+        return false;
+    }
+    port_count++;
+    return true;
+}
+
+/* Hands a frame from port source to the ports forwarding decides on. */
+static void forward(unsigned source, size_t length)
+{
+    uint32_t destinations = forwarding_decide(&forwarding, source, frame, length);
+    for (unsigned target = 0; target < port_count; target++) {
+        if (!(destinations & (1u << target)) || ports[target].closed) {
+            continue;
+        }
+        if (frame_ring_push(&ports[target].to_vm, frame, length) == FRAME_RING_OK) {
+            ports[target].frames_out++;
+            ports[target].needs_wake = true;
+        } else {
+            ports[source].dropped_destination_full++;
+        }
+    }
+}
+
+/* Takes up to PORT_BUDGET frames from port; true if it took any. */
+static bool serve_port(unsigned index)
+{
+    struct port *port = &ports[index];
+    unsigned taken = 0;
+    while (!port->broken && taken < PORT_BUDGET) {
+        size_t length = 0;
+        enum frame_ring_result result = frame_ring_peek(&port->from_vm, frame, sizeof(frame), &length);
+        if (result == FRAME_RING_CORRUPT) {
+            port->broken = true;
+            printf("port %s: stopped: its VM's side corrupted the ring\n", port->region);
+        }
+        if (result != FRAME_RING_OK) {
+            break;
+        }
+        frame_ring_consume(&port->from_vm);
+        port->frames_in++;
+        taken++;
+        forward(index, length);
+    }
+    if (!port->closed && frame_ring_closed(&port->from_vm) && taken < PORT_BUDGET) {
+        port->closed = true; /* everything it pushed before closing has been taken */
+    }
+    return taken > 0;
+}
+
+static bool all_closed(void)
+{
+    for (unsigned i = 0; i < port_count; i++) {
+        if (!ports[i].closed) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    forwarding_init(&forwarding);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--port") != 0 || i + 1 == argc || !add_port(argv[++i])) {
+            fprintf(stderr, "switch: usage: switch --port <shared region>:<network>:<peer app> [--port ...]\n");
+            return 1;
+        }
+    }
+    if (port_count == 0) {
+        fprintf(stderr, "switch: no ports\n");
+        return 1;
+    }
+    printf("switching %u ports\n", port_count);
+    while (!all_closed()) {
+        bool moved = false;
+        for (unsigned i = 0; i < port_count; i++) {
+            moved |= serve_port(i);
+        }
+        for (unsigned i = 0; i < port_count; i++) {
+            if (ports[i].needs_wake) {
+                ports[i].needs_wake = false;
+                ipc_send(ports[i].peer_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+            }
+        }
+        if (!moved) {
+            ipc_wait(TIMEOUTS(0, IDLE_WAIT_MS));
+        }
+    }
+    for (unsigned i = 0; i < port_count; i++) {
+        const struct port *port = &ports[i];
+        printf("port %s (network %u, %s): %llu frames in, %llu out, %llu dropped at full destinations\n", port->region,
+               (unsigned)forwarding.ports[i].network, port->peer, (unsigned long long)port->frames_in,
+               (unsigned long long)port->frames_out, (unsigned long long)port->dropped_destination_full);
+    }
+    return 0;
+}
