@@ -85,6 +85,14 @@ def all_of(*checks):
 
 
 # The uvmm Micro-Apps of the system test manifest: each VM's output and how it ended.
+# lwIP in a Micro-App (lib/net/selftest): ARP, ping and a 256 KiB TCP transfer between two interfaces.
+NET_LINES = (
+    "[net_selftest] net_selftest: ARP 10.0.0.2 -> 02:00:00:00:00:02 (ok)",
+    "[net_selftest] net_selftest: ping 10.0.0.1 -> 10.0.0.2 (answered)",
+    "[net_selftest] net_selftest: TCP 262144 of 262144 bytes",
+    "net_selftest: exited with status 0",
+)
+
 # The system-call fuzzer: 200,000 random invocations answered, the kernel still running.
 FUZZ_LINES = (
     "[syscall_fuzz] fuzzing done: 2",
@@ -266,7 +274,7 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
-                                       "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES),
+                                       "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES, *NET_LINES),
                         SPIN_IS_PREEMPTED),
                  initrd=system_archive, append="", until=finished, timeout=300),
         Scenario("user_tests_microvm", all_of(expect_outcome("passed", " passed, 0 failed", *VM_LINES, *FUZZ_LINES),
