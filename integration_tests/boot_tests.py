@@ -245,7 +245,13 @@ def linux_guests_checks(data_image, scratch_image):
                     r"destinations"),
         expect_line(r"\[switch\] port net-a \(network 1, linux_a\): [1-9]\d* frames in, [1-9]\d* out, \d+ dropped at "
                     r"full destinations"),
-        expect_line(re.escape("switch: exited with status 0"))]
+        expect_line(re.escape("switch: exited with status 0")),
+        # The agent's TCP health check, through the switch, from linux_b (network 1); not from linux_c (network 2).
+        expect_line(re.escape("[linux_b] guest: [") + r" *[0-9.]+\] KAPSEL-AGENT-HEALTH: kapsel kapsel-test up \d+ s"),
+        expect_line(re.escape("[linux_c] guest: [") + r" *[0-9.]+\] KAPSEL-AGENT-ISOLATED: 10\.0\.0\.254 unreachable"),
+        expect_line(re.escape("[agent] agent kapsel-test: answered 1 health checks")),
+        expect_line(r"\[switch\] port net-agent \(network 1, agent\): [1-9]\d* frames in, [1-9]\d* out, \d+ dropped at "
+                    r"full destinations")]
     for vm in ("linux_legacy", "linux_reboot"):
         checks.append(expect_line(re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] " +
                                   re.escape("KAPSEL-GUEST-INIT: Linux 6.1.0-") + ".*"))
@@ -267,11 +273,39 @@ def linux_guests_checks(data_image, scratch_image):
     return all_of(*checks)
 
 
-def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images):
+# The PCI bus Micro-App (drivers/pci) on q35 with a modern virtio-net and a PCIe root port with a virtio-rng
+# behind it: every function listed (the root port's bus followed), BARs sized, MSI/MSI-X and virtio structures read.
+PCI_EXTRA = ("-device", "virtio-net-pci,netdev=n0,disable-legacy=on", "-netdev", "user,id=n0",
+             "-device", "pcie-root-port,id=rp1,chassis=1", "-device", "virtio-rng-pci,bus=rp1")
+
+
+def pci_bus_checks():
+    def line(text):
+        return expect_line(re.escape("[pci_bus] pci " + text))
+    return all_of(
+        expect_outcome("passed", "pci_bus: exited with status 0"),
+        line("00:00.0 8086:29c0 class 06.00.00 host bridge"),
+        line("00:1f.0 8086:2918 class 06.01.00 ISA bridge, multi-function"),
+        expect_line(re.escape("[pci_bus] pci 00:1f.2 8086:2922 class 01.06.01 SATA controller, pin A line ") +
+                    r"\d+, MSI 1 vector 64-bit"),
+        expect_line(re.escape("[pci_bus] pci 00:02.0 1af4:1041 class 02.00.00 virtio-net, pin A line ") +
+                    r"\d+, MSI-X [1-9]\d* vectors \(table BAR1 \+0x0, PBA BAR1 \+0x800\)"),
+        expect_line(re.escape("[pci_bus] pci 00:02.0   BAR4 mem64 prefetchable ") + r"0x[0-9a-f]+ 16 KiB"),
+        line("00:02.0   virtio common BAR4 +0x0 4 KiB"),
+        line("00:02.0   virtio notify BAR4 +0x3000 4 KiB, multiplier 4"),
+        expect_line(re.escape("[pci_bus] pci 00:03.0 1b36:000c class 06.04.00 PCI bridge, buses 01-01, ") + ".*"),
+        expect_line(re.escape("[pci_bus] pci 01:00.0 1af4:1044 class 00.ff.00 virtio-rng, ") + ".*MSI-X.*"),
+        expect_line(re.escape("[pci_bus] pci: 8 functions on 2 buses, 0 problems")),
+        expect_absent(" problem: "))
+
+
+def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive):
     finished = "^roottask: all Micro-Apps finished"
     return [
         Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
+        Scenario("pci_bus_lists_the_q35_functions", pci_bus_checks(), initrd=pci_archive, append="", until=finished,
+                 extra=PCI_EXTRA),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
                                        "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES, *NET_LINES),
@@ -335,6 +369,7 @@ def main():
     parser.add_argument("--linux-archive", required=True, help="root task, uvmm and Debian's cloud kernel")
     parser.add_argument("--linux-data-image", required=True, help="the Linux guests' read-only ext4 disk")
     parser.add_argument("--linux-scratch-image", required=True, help="the Linux guests' writable scratch disk")
+    parser.add_argument("--pci-archive", required=True, help="root task and the PCI bus Micro-App")
     parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
@@ -343,7 +378,8 @@ def main():
     passed = failed = skipped = 0
     with tempfile.TemporaryDirectory() as scratch:
         all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive,
-                                  args.linux_archive, (args.linux_data_image, args.linux_scratch_image))
+                                  args.linux_archive, (args.linux_data_image, args.linux_scratch_image),
+                                  args.pci_archive)
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
                        for s in all_scenarios]

@@ -1,0 +1,209 @@
+/*
+ * agent: the management agent Micro-App. Today its network side: a port of the virtual switch (end 1 of a frame
+ * link in a shared region, woken through a gate to the switch), lwIP with a static address, and the plain TCP
+ * health check (health_service.h). The gRPC API comes with issue 7.
+ *
+ *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
+ *           [--exit-after <connections>]
+ *
+ * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
+ * switch can end too): for tests, whose runs end when every Micro-App has.
+ */
+#include "health_service.h"
+#include "vmm/net/frame_ring.h"
+
+#include <kapsel/net_interface.h>
+#include <kapsel/runtime.h>
+#include <kapsel/syscall.h>
+#include <lwip/ip4_addr.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define WAKE_LABEL 1
+#define IDLE_WAIT_MAX_MS 10 /* a wakeup sent while the agent was busy is not lost for longer than this */
+#define PEER_NAME_SIZE 48
+#define SWITCH_END 1
+
+struct options {
+    const char *host_name;
+    char *switch_port;
+    uint8_t mac[6];
+    bool has_mac;
+    ip4_addr_t address;
+    ip4_addr_t netmask;
+    bool has_address;
+    unsigned long exit_after; /* 0: serve for ever */
+};
+
+struct switch_link {
+    struct frame_ring to_switch;
+    struct frame_ring from_switch;
+    uint64_t switch_gate;
+};
+
+static struct switch_link switch_link;
+static struct net_interface interface;
+static uint8_t frame[FRAME_RING_MAX_FRAME];
+static time_t start_seconds;
+
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        char *end;
+        unsigned long byte = strtoul(text, &end, 16);
+        if (end != text + 2 || byte > 0xff || *end != (i < 5 ? ':' : '\0')) {
+            return false;
+        }
+        mac[i] = (uint8_t)byte;
+        text = end + 1;
+    }
+    return true;
+}
+
+/* "a.b.c.d/bits" */
+static bool parse_address(char *text, ip4_addr_t *address, ip4_addr_t *netmask)
+{
+    char *slash = strchr(text, '/');
+    if (!slash) {
+        return false;
+    }
+    *slash = '\0';
+    char *end;
+    unsigned long bits = strtoul(slash + 1, &end, 10);
+    if (*end != '\0' || end == slash + 1 || bits < 1 || bits > 30 || !ip4addr_aton(text, address)) {
+        return false;
+    }
+    ip4_addr_set_u32(netmask, lwip_htonl(0xffffffffu << (32 - bits)));
+    return true;
+}
+
+static bool parse_options(int argc, char **argv, struct options *options)
+{
+    memset(options, 0, sizeof(*options));
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *key = argv[i];
+        char *value = argv[i + 1];
+        if (strcmp(key, "--host-name") == 0) {
+            options->host_name = value;
+        } else if (strcmp(key, "--switch-port") == 0) {
+            options->switch_port = value;
+        } else if (strcmp(key, "--mac") == 0) {
+            options->has_mac = parse_mac(value, options->mac);
+        } else if (strcmp(key, "--address") == 0) {
+            options->has_address = parse_address(value, &options->address, &options->netmask);
+        } else if (strcmp(key, "--exit-after") == 0) {
+            options->exit_after = strtoul(value, NULL, 10);
+        } else {
+            fprintf(stderr, "agent: unknown option %s\n", key);
+            return false;
+        }
+    }
+    if (!options->host_name || !options->switch_port || !options->has_mac || !options->has_address) {
+        fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
+                        "--address <a.b.c.d>/<bits> [--exit-after <connections>]\n");
+        return false;
+    }
+    return true;
+}
+
+/* "<region>:<switch app>": the link's rings and the gate that wakes the switch. */
+static const char *open_switch_port(char *text)
+{
+    char *colon = strchr(text, ':');
+    if (!colon || colon == text || colon[1] == '\0') {
+        return "--switch-port is not <shared region>:<switch app>";
+    }
+    *colon = '\0';
+    char peer[PEER_NAME_SIZE];
+    snprintf(peer, sizeof(peer), "peer:%s", colon + 1);
+    switch_link.switch_gate = capability_named(peer);
+    void *memory;
+    uint64_t size;
+    if (!switch_link.switch_gate) {
+        return "no gate to the switch (capability peer:<switch app>)";
+    }
+    if (!environment_shared(text, &memory, &size)) {
+        return "no such shared region (the manifest's shared lines)";
+    }
+    return frame_ring_attach_link(&switch_link.to_switch, &switch_link.from_switch, memory, size, SWITCH_END);
+}
+
+static bool transmit_to_switch(void *context, const uint8_t *bytes, size_t length)
+{
+    (void)context;
+    if (frame_ring_push(&switch_link.to_switch, bytes, length) != FRAME_RING_OK) {
+        return false; /* full (TCP sends again) or broken */
+    }
+    ipc_send(switch_link.switch_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+    return true;
+}
+
+/* Hands every frame the switch has for us to lwIP; true if there was one. */
+static bool receive_from_switch(void)
+{
+    bool any = false;
+    size_t length;
+    while (frame_ring_peek(&switch_link.from_switch, frame, sizeof(frame), &length) == FRAME_RING_OK) {
+        frame_ring_consume(&switch_link.from_switch);
+        net_interface_input(&interface, frame, length);
+        any = true;
+    }
+    return any;
+}
+
+static uint64_t uptime_seconds(void *context)
+{
+    (void)context;
+    struct timeval now;
+    return gettimeofday(&now, NULL) == 0 && now.tv_sec >= start_seconds ? (uint64_t)(now.tv_sec - start_seconds) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options options;
+    if (!parse_options(argc, argv, &options)) {
+        return 1;
+    }
+    const char *problem = open_switch_port(options.switch_port);
+    if (problem) {
+        fprintf(stderr, "agent: %s\n", problem);
+        return 1;
+    }
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    start_seconds = now.tv_sec;
+    struct net_interface_config config = {
+        .dhcp = false,
+        .address = options.address,
+        .netmask = options.netmask,
+        .transmit = transmit_to_switch,
+    };
+    memcpy(config.mac, options.mac, sizeof(config.mac));
+    static struct health_service health;
+    health = (struct health_service){.host_name = options.host_name, .uptime_seconds = uptime_seconds};
+    if (!net_interface_add(&interface, &config) || !health_service_start(&health, HEALTH_SERVICE_PORT, NULL)) {
+        fprintf(stderr, "agent: lwIP refused the interface or the health service's port\n");
+        return 1;
+    }
+    printf("agent %s: %s, health check on TCP port %d\n", options.host_name, ip4addr_ntoa(&options.address),
+           HEALTH_SERVICE_PORT);
+    while (!options.exit_after || health.answered < options.exit_after) {
+        bool moved = receive_from_switch();
+        uint32_t next_timer_ms = net_interface_poll(&interface);
+        if (!moved) {
+            uint32_t wait = next_timer_ms < IDLE_WAIT_MAX_MS ? next_timer_ms : IDLE_WAIT_MAX_MS;
+            ipc_wait(TIMEOUTS(0, wait ? wait : 1));
+        }
+    }
+    /* Let the last answer and its close go out before the port closes. */
+    for (int round = 0; round < 100 && (receive_from_switch() || round < 50); round++) {
+        net_interface_poll(&interface);
+        ipc_wait(TIMEOUTS(0, IDLE_WAIT_MAX_MS));
+    }
+    frame_ring_close(&switch_link.to_switch);
+    ipc_send(switch_link.switch_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+    printf("agent %s: answered %llu health checks\n", options.host_name, (unsigned long long)health.answered);
+    return 0;
+}
