@@ -45,7 +45,7 @@ def guest_seconds_at_init(log_path):
     return float(found.group(1)) if found else None
 
 
-def linux_boot_seconds(kernel, archive, log_dir, guest_kernel, initramfs):
+def linux_boot_seconds(kernel, archive, log_dir, guest_kernel, initramfs, extra_command_line="", name="linux"):
     """Seconds to the guest's /init line under Kapsel and under QEMU's microvm, in two ways: from QEMU's start
     (for Kapsel: host boot, root task and uvmm included) and from the guest kernel's start (its own clock).
 
@@ -53,15 +53,15 @@ def linux_boot_seconds(kernel, archive, log_dir, guest_kernel, initramfs):
     reference timer of its own, Linux on QEMU's microvm under TCG otherwise sometimes fails to calibrate.
     """
     init_line = "KAPSEL-GUEST-INIT"
-    kapsel_log = os.path.join(log_dir, "bench-linux-kapsel.log")
+    kapsel_log = os.path.join(log_dir, "bench-%s-kapsel.log" % name)
     kapsel = qemu_runner.run_qemu("q35", kernel, archive, "", kapsel_log, 300, until=init_line, extra=["-m", "1G"])
     with open(kapsel_log, encoding="utf-8", errors="replace") as handle:
         tsc = re.search(r"TSC (\d+) kHz", handle.read())
     if not kapsel.ok or not tsc:
         return None
-    reference_log = os.path.join(log_dir, "bench-linux-microvm.log")
+    reference_log = os.path.join(log_dir, "bench-%s-microvm.log" % name)
     reference = qemu_runner.run_qemu("microvm", guest_kernel, initramfs,
-                                     "console=ttyS0 panic=-1 tsc_early_khz=" + tsc.group(1),
+                                     "console=ttyS0 panic=-1 %stsc_early_khz=%s" % (extra_command_line, tsc.group(1)),
                                      reference_log, 300, until=init_line)
     if not reference.ok:
         return None
@@ -77,6 +77,7 @@ def main():
     parser.add_argument("--linux-archive", help="root task, uvmm and the guest kernel (boot-time figure)")
     parser.add_argument("--guest-kernel", help="the same guest kernel, for QEMU's own microvm boot")
     parser.add_argument("--initramfs", help="the guest's initramfs")
+    parser.add_argument("--linux-quiet-archive", help="the same VM with the command line's 'quiet'")
     args = parser.parse_args()
     instructions = run(args.kernel, args.archive, os.path.join(args.log_dir, "bench-icount.log"),
                        ["-icount", "shift=0"])
@@ -103,16 +104,20 @@ def main():
             if memory:
                 print("kernel memory per VM: %.1f KiB %s (target: VM overhead <= 1 MiB)" %
                       (int(memory.group(1)) / 1024, memory.group(2)))
-    if args.linux_archive:
-        seconds = linux_boot_seconds(args.kernel, args.linux_archive, args.log_dir, args.guest_kernel, args.initramfs)
-        if seconds:
-            print("Linux to /init from QEMU's start: %.1f s under Kapsel (host boot, root task, uvmm), %.1f s under "
-                  "QEMU microvm: ratio %.2f (target <= 1.2)" % (seconds[0], seconds[1], seconds[0] / seconds[1]))
-            if seconds[2] and seconds[3]:
-                print("Linux to /init from the guest kernel's start (its clock): %.2f s under Kapsel, %.2f s under "
-                      "QEMU microvm: ratio %.2f" % (seconds[2], seconds[3], seconds[2] / seconds[3]))
-        else:
-            print("Linux to /init: not measured (see bench-linux-*.log)")
+    runs = [("console=ttyS0", args.linux_archive, "", "linux"),
+             ("console=ttyS0 quiet", args.linux_quiet_archive, "quiet ", "linux-quiet")]
+    for label, archive, extra, name in runs:
+        if not archive:
+            continue
+        seconds = linux_boot_seconds(args.kernel, archive, args.log_dir, args.guest_kernel, args.initramfs, extra, name)
+        if not seconds:
+            print("Linux to /init (%s): not measured (see bench-%s-*.log)" % (label, name))
+            continue
+        print("Linux to /init (%s) from QEMU's start: %.1f s under Kapsel (host boot, root task, uvmm), %.1f s "
+              "under QEMU microvm: ratio %.2f (target <= 1.2)" % (label, seconds[0], seconds[1], seconds[0] / seconds[1]))
+        if seconds[2] and seconds[3]:
+            print("Linux to /init (%s) from the guest kernel's start (its clock): %.2f s under Kapsel, %.2f s under "
+                  "QEMU microvm: ratio %.2f" % (label, seconds[2], seconds[3], seconds[2] / seconds[3]))
     print("10,000 iterations each; instructions under -icount shift=0 (deterministic), ticks under plain TCG.")
     print("Measured under QEMU emulation, not on hardware: compare ratios, not absolute cycles.")
     return 0

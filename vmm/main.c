@@ -439,6 +439,9 @@ int main(int argc, char **argv)
     virtio_devices_stop(&machine.virtio);
     virtio_devices_report(&machine.virtio);
     report_resources(vm);
+    if (vm->capability) {
+        vcpu_loop_report_exits(vm);
+    }
     printf("%s: VM ended: %s\n", vm->name, vm->end_reason);
     return vm->status;
 }

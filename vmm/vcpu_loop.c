@@ -47,6 +47,9 @@ static void mmio_exit(struct vm *vm)
 static void dispatch(struct vm *vm)
 {
     const struct vcpu_exit *exit = &vm->vcpu->exit;
+    if ((unsigned)exit->reason < sizeof(vm->exit_counts) / sizeof(vm->exit_counts[0])) {
+        vm->exit_counts[exit->reason]++;
+    }
     switch (exit->reason) {
     case VCPU_EXIT_MMIO:
         mmio_exit(vm);
@@ -69,6 +72,32 @@ static void dispatch(struct vm *vm)
         arch_exit_handle(vm);
         break;
     }
+}
+
+void vcpu_loop_report_exits(const struct vm *vm)
+{
+    static const struct {
+        enum vcpu_exit_reason reason;
+        const char *name;
+    } shown[] = {
+        {VCPU_EXIT_IO, "port I/O"},
+        {VCPU_EXIT_MMIO, "MMIO"},
+        {VCPU_EXIT_MSR_WRITE, "MSR write"},
+        {VCPU_EXIT_MSR_READ, "MSR read"},
+        {VCPU_EXIT_CPUID, "CPUID"},
+        {VCPU_EXIT_HALT, "HLT"},
+        {VCPU_EXIT_INTERRUPT_WINDOW, "interrupt window"},
+        {VCPU_EXIT_DEADLINE, "timer deadline"},
+    };
+    uint64_t total = 0;
+    for (size_t i = 0; i < sizeof(vm->exit_counts) / sizeof(vm->exit_counts[0]); i++) {
+        total += vm->exit_counts[i];
+    }
+    printf("exits: %llu in all", (unsigned long long)total);
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        printf(", %llu %s", (unsigned long long)vm->exit_counts[shown[i].reason], shown[i].name);
+    }
+    printf("\n");
 }
 
 void vcpu_loop_run(struct vm *vm)

@@ -12,4 +12,7 @@
 /* Runs vCPU 0 until the VM ends; vm->end_reason and vm->status then say how. */
 void vcpu_loop_run(struct vm *vm);
 
+/* Prints how many exits of each kind the VM took (the end-of-VM report: where a guest's time went). */
+void vcpu_loop_report_exits(const struct vm *vm);
+
 #endif

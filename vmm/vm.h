@@ -40,7 +40,8 @@ struct vm {
     void (*before_run)(void *context);
     void *before_run_context;
     struct virtio_slot virtio_slots[VM_MAX_VIRTIO_SLOTS];
-    unsigned virtio_slot_count; /* slots in use, from the first */
+    unsigned virtio_slot_count;                   /* slots in use, from the first */
+    uint64_t exit_counts[VCPU_EXIT_DEADLINE + 1]; /* per exit reason, for the end-of-VM report */
     bool ended;
     int status; /* the uvmm's exit status, once ended */
     char end_reason[VM_END_REASON_SIZE];
