@@ -10,7 +10,8 @@
  * switch can end too): for tests, whose runs end when every Micro-App has.
  */
 #include "health_service.h"
-#include "vmm/net/frame_ring.h"
+#include "vmm/net/frame_link.h"
+#include "vmm/net/mac_address.h"
 
 #include <kapsel/net_interface.h>
 #include <kapsel/runtime.h>
@@ -21,9 +22,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define WAKE_LABEL 1
 #define IDLE_WAIT_MAX_MS 10 /* a wakeup sent while the agent was busy is not lost for longer than this */
-#define PEER_NAME_SIZE 48
 #define SWITCH_END 1
 
 struct options {
@@ -37,30 +36,10 @@ struct options {
     unsigned long exit_after; /* 0: serve for ever */
 };
 
-struct switch_link {
-    struct frame_ring to_switch;
-    struct frame_ring from_switch;
-    uint64_t switch_gate;
-};
-
-static struct switch_link switch_link;
+static struct frame_link switch_link;
 static struct net_interface interface;
 static uint8_t frame[FRAME_RING_MAX_FRAME];
 static time_t start_seconds;
-
-static bool parse_mac(const char *text, uint8_t mac[6])
-{
-    for (int i = 0; i < 6; i++) {
-        char *end;
-        unsigned long byte = strtoul(text, &end, 16);
-        if (end != text + 2 || byte > 0xff || *end != (i < 5 ? ':' : '\0')) {
-            return false;
-        }
-        mac[i] = (uint8_t)byte;
-        text = end + 1;
-    }
-    return true;
-}
 
 /* "a.b.c.d/bits" */
 static bool parse_address(char *text, ip4_addr_t *address, ip4_addr_t *netmask)
@@ -90,7 +69,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
         } else if (strcmp(key, "--switch-port") == 0) {
             options->switch_port = value;
         } else if (strcmp(key, "--mac") == 0) {
-            options->has_mac = parse_mac(value, options->mac);
+            options->has_mac = mac_address_parse(value, options->mac);
         } else if (strcmp(key, "--address") == 0) {
             options->has_address = parse_address(value, &options->address, &options->netmask);
         } else if (strcmp(key, "--exit-after") == 0) {
@@ -108,7 +87,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
     return true;
 }
 
-/* "<region>:<switch app>": the link's rings and the gate that wakes the switch. */
+/* "<region>:<switch app>": end 1 of the link to the switch. */
 static const char *open_switch_port(char *text)
 {
     char *colon = strchr(text, ':');
@@ -116,27 +95,16 @@ static const char *open_switch_port(char *text)
         return "--switch-port is not <shared region>:<switch app>";
     }
     *colon = '\0';
-    char peer[PEER_NAME_SIZE];
-    snprintf(peer, sizeof(peer), "peer:%s", colon + 1);
-    switch_link.switch_gate = capability_named(peer);
-    void *memory;
-    uint64_t size;
-    if (!switch_link.switch_gate) {
-        return "no gate to the switch (capability peer:<switch app>)";
-    }
-    if (!environment_shared(text, &memory, &size)) {
-        return "no such shared region (the manifest's shared lines)";
-    }
-    return frame_ring_attach_link(&switch_link.to_switch, &switch_link.from_switch, memory, size, SWITCH_END);
+    return frame_link_open(&switch_link, text, SWITCH_END, colon + 1);
 }
 
 static bool transmit_to_switch(void *context, const uint8_t *bytes, size_t length)
 {
     (void)context;
-    if (frame_ring_push(&switch_link.to_switch, bytes, length) != FRAME_RING_OK) {
+    if (frame_ring_push(&switch_link.out, bytes, length) != FRAME_RING_OK) {
         return false; /* full (TCP sends again) or broken */
     }
-    ipc_send(switch_link.switch_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+    frame_link_wake(&switch_link);
     return true;
 }
 
@@ -145,8 +113,8 @@ static bool receive_from_switch(void)
 {
     bool any = false;
     size_t length;
-    while (frame_ring_peek(&switch_link.from_switch, frame, sizeof(frame), &length) == FRAME_RING_OK) {
-        frame_ring_consume(&switch_link.from_switch);
+    while (frame_ring_peek(&switch_link.in, frame, sizeof(frame), &length) == FRAME_RING_OK) {
+        frame_ring_consume(&switch_link.in);
         net_interface_input(&interface, frame, length);
         any = true;
     }
@@ -202,8 +170,7 @@ int main(int argc, char **argv)
         net_interface_poll(&interface);
         ipc_wait(TIMEOUTS(0, IDLE_WAIT_MAX_MS));
     }
-    frame_ring_close(&switch_link.to_switch);
-    ipc_send(switch_link.switch_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+    frame_link_close(&switch_link);
     printf("agent %s: answered %llu health checks\n", options.host_name, (unsigned long long)health.answered);
     return 0;
 }

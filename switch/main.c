@@ -12,7 +12,7 @@
  * once every VM has closed its end.
  */
 #include "forwarding.h"
-#include "vmm/net/frame_ring.h"
+#include "vmm/net/frame_link.h"
 
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
@@ -22,15 +22,11 @@
 
 #define PORT_BUDGET 32  /* frames taken from one port per round */
 #define IDLE_WAIT_MS 10 /* a wakeup sent while the switch was busy is not lost for longer than this */
-#define WAKE_LABEL 1
-#define PEER_NAME_SIZE 48
 
 struct port {
     const char *region;
     const char *peer;
-    uint64_t peer_gate;
-    struct frame_ring to_vm;
-    struct frame_ring from_vm;
+    struct frame_link link; /* end 0; the VM's uvmm (or the agent) holds end 1 */
     bool closed;
     bool needs_wake;
     uint64_t frames_in;
@@ -64,15 +60,7 @@ static bool add_port(char *text)
     struct port *port = &ports[port_count];
     port->region = text;
     port->peer = second + 1;
-    void *memory;
-    uint64_t size;
-    char peer_name[PEER_NAME_SIZE];
-    snprintf(peer_name, sizeof(peer_name), "peer:%s", port->peer);
-    port->peer_gate = capability_named(peer_name);
-    const char *problem = !environment_shared(port->region, &memory, &size)
-                              ? "no such shared region (the manifest's shared lines)"
-                          : !port->peer_gate ? "no gate to its VM's uvmm (capability peer:<app>)"
-                                             : frame_ring_attach_link(&port->to_vm, &port->from_vm, memory, size, 0);
+    const char *problem = frame_link_open(&port->link, port->region, 0, port->peer);
     if (problem || !forwarding_add_port(&forwarding, port_count, (uint32_t)network)) {
         fprintf(stderr, "switch: port %s: %s\n", port->region, problem ? problem : "cannot add it");
         return false;
@@ -89,7 +77,7 @@ static void forward(unsigned source, size_t length)
         if (!(destinations & (1u << target)) || ports[target].closed) {
             continue;
         }
-        if (frame_ring_push(&ports[target].to_vm, frame, length) == FRAME_RING_OK) {
+        if (frame_ring_push(&ports[target].link.out, frame, length) == FRAME_RING_OK) {
             ports[target].frames_out++;
             ports[target].needs_wake = true;
         } else {
@@ -105,7 +93,7 @@ static bool serve_port(unsigned index)
     unsigned taken = 0;
     while (!port->broken && taken < PORT_BUDGET) {
         size_t length = 0;
-        enum frame_ring_result result = frame_ring_peek(&port->from_vm, frame, sizeof(frame), &length);
+        enum frame_ring_result result = frame_ring_peek(&port->link.in, frame, sizeof(frame), &length);
         if (result == FRAME_RING_CORRUPT) {
             port->broken = true;
             printf("port %s: stopped: its VM's side corrupted the ring\n", port->region);
@@ -113,12 +101,12 @@ static bool serve_port(unsigned index)
         if (result != FRAME_RING_OK) {
             break;
         }
-        frame_ring_consume(&port->from_vm);
+        frame_ring_consume(&port->link.in);
         port->frames_in++;
         taken++;
         forward(index, length);
     }
-    if (!port->closed && frame_ring_closed(&port->from_vm) && taken < PORT_BUDGET) {
+    if (!port->closed && frame_ring_closed(&port->link.in) && taken < PORT_BUDGET) {
         port->closed = true; /* everything it pushed before closing has been taken */
     }
     return taken > 0;
@@ -156,7 +144,7 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < port_count; i++) {
             if (ports[i].needs_wake) {
                 ports[i].needs_wake = false;
-                ipc_send(ports[i].peer_gate, WAKE_LABEL, TIMEOUTS(0, 0));
+                frame_link_wake(&ports[i].link);
             }
         }
         if (!moved) {

@@ -30,6 +30,7 @@
 #include "devices/serial.h"
 #include "devices/test_device.h"
 #include "guest_image.h"
+#include "net/mac_address.h"
 #include "vcpu_loop.h"
 #include "virtio_devices.h"
 #include "vm.h"
@@ -121,21 +122,6 @@ static bool parse_net_link(char *text, struct virtio_devices_config *virtio)
     return true;
 }
 
-/* Six hexadecimal bytes separated by colons. */
-static bool parse_mac(const char *text, uint8_t mac[6])
-{
-    for (int i = 0; i < 6; i++) {
-        char *end;
-        unsigned long byte = strtoul(text, &end, 16);
-        if (end != text + 2 || byte > 0xff || *end != (i < 5 ? ':' : '\0')) {
-            return false;
-        }
-        mac[i] = (uint8_t)byte;
-        text = end + 1;
-    }
-    return true;
-}
-
 /* Decimal bytes with an optional K, M or G suffix. */
 static bool parse_size(const char *text, uint64_t *bytes)
 {
@@ -194,7 +180,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
         } else if (strcmp(key, "--net-peer") == 0) {
             options->virtio.net_peer = value;
         } else if (strcmp(key, "--mac") == 0) {
-            if (!parse_mac(value, options->virtio.mac)) {
+            if (!mac_address_parse(value, options->virtio.mac)) {
                 fprintf(stderr, "uvmm: --mac %s: not six hexadecimal bytes like 52:54:00:12:34:56\n", value);
                 return false;
             }

@@ -13,7 +13,7 @@
 #ifndef VMM_NET_LINK_H
 #define VMM_NET_LINK_H
 
-#include "net/frame_ring.h"
+#include "net/frame_link.h"
 #include "virtio/virtio_net.h"
 
 #include <stdbool.h>
@@ -26,9 +26,7 @@ struct net_link_statistics {
 };
 
 struct net_link {
-    struct frame_ring to_peer;
-    struct frame_ring from_peer;
-    uint64_t peer_gate; /* 0: the peer is not woken (it polls at its next exit) */
+    struct frame_link link;
     struct virtio_net *net;
     const char *broken; /* why the link stopped, or NULL */
     struct net_link_statistics statistics;
@@ -36,10 +34,10 @@ struct net_link {
 };
 
 /*
- * Opens end (0 or 1) of the link in the shared region named region, for the device net (whose backend is
- * net_link_backend(link)). NULL, or why not.
+ * Opens end (0 or 1) of the link in the shared region named region, woken through "peer:<peer_app>" (NULL: none),
+ * for the device net (whose backend is net_link_backend(link)). NULL, or why not.
  */
-const char *net_link_open(struct net_link *link, const char *region, unsigned end, uint64_t peer_gate);
+const char *net_link_open(struct net_link *link, const char *region, unsigned end, const char *peer_app);
 
 /* The backend a virtio-net device needs to send through link and to be told of new receive buffers. */
 struct virtio_net_backend net_link_backend(struct net_link *link);

@@ -80,15 +80,7 @@ static void deliver_frames(void *context)
 static const char *add_network(struct virtio_devices *devices, struct vm *vm,
                                const struct virtio_devices_config *config)
 {
-    static char peer_name[APP_CAPABILITY_NAME_SIZE];
-    uint64_t peer_gate = 0;
-    if (config->net_peer) {
-        snprintf(peer_name, sizeof(peer_name), "peer:%s", config->net_peer);
-        if (!(peer_gate = capability_named(peer_name))) {
-            return "the network's peer is not among the manifest's capabilities (capability peer:<app>)";
-        }
-    }
-    const char *problem = net_link_open(&devices->link, config->net_region, config->net_end, peer_gate);
+    const char *problem = net_link_open(&devices->link, config->net_region, config->net_end, config->net_peer);
     if (problem) {
         return problem;
     }
