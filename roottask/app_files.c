@@ -36,16 +36,32 @@ enum error app_files_find(struct microapp *app, const struct root_boot_info *boo
     return ERROR_NONE;
 }
 
+/* A boot file's copy in the root task, and how many apps map it. */
+struct file_copy {
+    const uint8_t *data; /* the boot file it copies (its bytes in the boot modules identify it) */
+    uint64_t pages;
+    unsigned holders;
+};
+
+static struct file_copy copies[ROOT_FILE_COPIES];
+
+_Static_assert(ROOT_FILE_COPIES_BASE % SCRATCH_FILES_MAX_SIZE == 0 &&
+                   ROOT_FILE_COPIES_BASE + ROOT_FILE_COPIES * SCRATCH_FILES_MAX_SIZE <= ROOT_SHARED_BASE,
+               "the copy slots are aligned to their size and lie below the shared regions");
+
+static uint64_t copy_address(unsigned slot)
+{
+    return ROOT_FILE_COPIES_BASE + (uint64_t)slot * SCRATCH_FILES_MAX_SIZE;
+}
+
 /* Copies one file into fresh root pages at copy (pages of them), the tail of the last page zeroed. */
 static enum error copy_file(uint64_t copy, uint64_t pages, const struct boot_file *file, const char **reason)
 {
-    if (pages == 0) {
-        return ERROR_NONE; /* an empty file: nothing to copy or map */
-    }
     for (uint64_t page = 0; page < pages; page++) {
         bool existed;
         enum error error = root_page_allocate(copy + page * ROOT_PAGE_SIZE, MEMORY_READ | MEMORY_WRITE, &existed);
         if (error != ERROR_NONE) {
+            root_pages_release(copy, page);
             *reason = "allocating a page for the file failed";
             return error;
         }
@@ -56,15 +72,44 @@ static enum error copy_file(uint64_t copy, uint64_t pages, const struct boot_fil
     return ERROR_NONE;
 }
 
-/* Maps pages of the root's copy at copy to address in the app, read-only, in blocks aligned to their size. */
+/* The slot of file's copy, made if no app holds one; its holder count taken. -1 with *error on failure. */
+static int hold_copy(const struct boot_file *file, uint64_t pages, enum error *error, const char **reason)
+{
+    int free_slot = -1;
+    for (int slot = 0; slot < ROOT_FILE_COPIES; slot++) {
+        if (copies[slot].holders && copies[slot].data == file->data && copies[slot].pages == pages) {
+            copies[slot].holders++;
+            return slot;
+        }
+        if (!copies[slot].holders && free_slot < 0) {
+            free_slot = slot;
+        }
+    }
+    if (free_slot < 0) {
+        *error = ERROR_TOO_MANY;
+        *reason = "more distinct boot files are mapped at once than the root task keeps copies of";
+        return -1;
+    }
+    *error = copy_file(copy_address((unsigned)free_slot), pages, file, reason);
+    if (*error != ERROR_NONE) {
+        return -1;
+    }
+    copies[free_slot] = (struct file_copy){.data = file->data, .pages = pages, .holders = 1};
+    return free_slot;
+}
+
+/* Maps pages of the copy at copy to address in the app, read-only, in blocks aligned in both. */
 static enum error map_file(struct microapp *app, uint64_t copy, uint64_t address, uint64_t pages, const char **reason)
 {
     uint64_t task = microapp_root_slot(app, MICROAPP_SLOT_TASK);
     uint64_t done = 0;
     while (done < pages) {
-        /* Copy and app address are aligned alike up to the largest block (root_memory.c): one order fits both. */
+        /* The copy is aligned to its slot, the app's address only to its place among the app's files. */
         uint64_t page = (address - APP_FILES_ADDRESS) / ROOT_PAGE_SIZE + done;
         unsigned order = root_block_order(page, pages - done);
+        while (order > 0 && done % (1ull << order) != 0) {
+            order--;
+        }
         uint64_t source = copy / ROOT_PAGE_SIZE + done;
         enum error error = task_map(task, ITEM_MEMORY(source, order, MEMORY_READ, 0), address + done * ROOT_PAGE_SIZE);
         if (error != ERROR_NONE) {
@@ -87,16 +132,35 @@ enum error app_files_load(struct microapp *app, const struct boot_file found[MAN
     }
     for (size_t i = 0; i < manifest->file_count; i++) {
         *failed = i;
-        uint64_t address = app->files[i].address;
-        uint64_t copy = app->window + SCRATCH_FILES_OFFSET + (address - APP_FILES_ADDRESS);
         uint64_t pages = pages_for(app->files[i].size);
-        enum error error = copy_file(copy, pages, &found[i], reason);
-        if (error == ERROR_NONE) {
-            error = map_file(app, copy, address, pages, reason);
+        if (pages == 0) {
+            continue; /* an empty file: nothing to copy or map */
         }
+        enum error error = ERROR_NONE;
+        int slot = hold_copy(&found[i], pages, &error, reason);
+        if (slot < 0) {
+            return error;
+        }
+        app->files[i].copy_held = (unsigned)slot + 1;
+        error = map_file(app, copy_address(slot), app->files[i].address, pages, reason);
         if (error != ERROR_NONE) {
             return error;
         }
     }
     return ERROR_NONE;
+}
+
+void app_files_release(struct microapp *app)
+{
+    for (size_t i = 0; i < app->manifest->file_count; i++) {
+        unsigned held = app->files[i].copy_held;
+        app->files[i].copy_held = 0;
+        if (held == 0 || copies[held - 1].holders == 0) {
+            continue;
+        }
+        unsigned slot = held - 1;
+        if (--copies[slot].holders == 0) {
+            root_pages_release(copy_address(slot), copies[slot].pages);
+        }
+    }
 }

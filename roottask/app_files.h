@@ -1,11 +1,12 @@
 /*
  * The files an app's manifest names ("file <name>", manifest.h): found in the
  * boot modules, laid out from APP_FILES_ADDRESS one after another (each from a
- * page boundary), copied into fresh pages of the root task's scratch window
- * (SCRATCH_FILES_OFFSET mirrors APP_FILES_ADDRESS, root_memory.h) and mapped
- * on to the app read-only: not writable, not executable. The root task keeps
- * its copies while the app lives; microapp_finish releases them
- * (app->file_pages from the mirror's start).
+ * page boundary) and mapped into the app read-only: not writable, not
+ * executable. Each boot file is copied once into fresh pages of the root task
+ * (a copy slot at ROOT_FILE_COPIES_BASE, root_memory.h) and mapped from there
+ * into every app that names it, so ten VMs booting the same kernel hold one
+ * copy of it; app_files_release, from microapp_finish, frees a copy with the
+ * last app that holds it.
  */
 #ifndef ROOTTASK_APP_FILES_H
 #define ROOTTASK_APP_FILES_H
@@ -25,13 +26,15 @@ enum error app_files_find(struct microapp *app, const struct root_boot_info *boo
                           struct boot_file found[MANIFEST_MAX_FILES], size_t *failed, const char **reason);
 
 /*
- * Copies the files app_files_find found into the root task's pages (the rest
- * of each last page zero) and maps them into the app's task with MEMORY_READ
- * only, in the largest aligned blocks that fit. Sets app->file_pages first, so
- * that whatever was allocated before a failure is released by microapp_finish.
- * On failure *failed and *reason as above.
+ * Maps the files app_files_find found into the app's task with MEMORY_READ only, in the largest blocks whose
+ * alignment both the copy and the app's address allow, from the root task's copy of each (made now if no live
+ * app holds one: the rest of its last page zero). Records each copy in app->files[i].copy_held as it takes it, so that
+ * app_files_release frees what a failure leaves. On failure *failed and *reason as above.
  */
 enum error app_files_load(struct microapp *app, const struct boot_file found[MANIFEST_MAX_FILES], size_t *failed,
                           const char **reason);
+
+/* The app is gone: drops its hold on its files' copies and frees those no other app holds. */
+void app_files_release(struct microapp *app);
 
 #endif

@@ -491,6 +491,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         {"scheduler", MANIFEST_CAPABILITY_SCHEDULER},
         {"icu", MANIFEST_CAPABILITY_ICU},
         {"io_ports", MANIFEST_CAPABILITY_IO_PORTS},
+        {"device_memory", MANIFEST_CAPABILITY_DEVICE_MEMORY},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (token_equals(source, plain[i].name)) {
@@ -500,7 +501,9 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         }
     }
     if (!token_starts_with(source, "peer:")) {
-        return fail(parser, "unknown capability %T (known: log, factory, scheduler, icu, io_ports, peer:<app>)",
+        return fail(parser,
+                    "unknown capability %T (known: log, factory, scheduler, icu, io_ports, device_memory, "
+                    "peer:<app>)",
                     source);
     }
     struct token peer = {source->start + 5, source->length - 5};

@@ -44,7 +44,7 @@
  *     region-name = letter { letter | digit | "_" | "-" }         -- at most 31 bytes
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
- *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "peer:" app-name
+ *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "device_memory" | "peer:" app-name
  *     option     = "quota=" size                                  -- factory only, and required there
  *     text       = at most 255 bytes, no control bytes, no '#'
  *
@@ -99,6 +99,10 @@
  *   scheduler  the root task's scheduler capability, without RIGHT_DELETE
  *   icu        the interrupt controller: binding Irqs to hardware lines (drivers only)
  *   io_ports   the x86 I/O port space: granting port ranges to tasks (the PCI and device owners only)
+ *   device_memory
+ *              mapping device MMIO (physical ranges that are not RAM, nor the
+ *              kernel's interrupt controllers) into the app, uncached, and
+ *              passing it on to drivers: the PCI Micro-App only (it gives no RAM)
  *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
  *              this manifest, declared before or after); <app> receives this
  *              app's messages with the gate label = this app's index in the
@@ -154,6 +158,7 @@ enum manifest_capability_type {
     MANIFEST_CAPABILITY_ICU,
     MANIFEST_CAPABILITY_IO_PORTS,
     MANIFEST_CAPABILITY_PEER,
+    MANIFEST_CAPABILITY_DEVICE_MEMORY,
 };
 
 struct manifest_capability {

@@ -175,6 +175,9 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
     case MANIFEST_CAPABILITY_IO_PORTS:
         *source = ROOT_IO_PORTS;
         return ERROR_NONE;
+    case MANIFEST_CAPABILITY_DEVICE_MEMORY:
+        *source = ROOT_DEVICE_MEMORY;
+        return ERROR_NONE;
     case MANIFEST_CAPABILITY_PEER: {
         const struct microapp *peer = &apps[capability->peer];
         if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED) {
@@ -359,7 +362,7 @@ void microapp_finish(struct microapp *app)
     root_pages_release(app->window + SCRATCH_ENVIRONMENT_OFFSET, 1);
     root_pages_release(app->window + SCRATCH_STACK_OFFSET, APP_STACK_SIZE / ROOT_PAGE_SIZE);
     root_pages_release(app->window + SCRATCH_HEAP_OFFSET, app->heap_pages);
-    root_pages_release(app->window + SCRATCH_FILES_OFFSET, app->file_pages);
+    app_files_release(app);
     app_shared_release(app);
     app->state = MICROAPP_FINISHED;
 }

@@ -71,10 +71,13 @@ struct microapp {
     uint64_t image_base;  /* the app address of its lowest image page; mirrored at window + 0 */
     uint64_t image_pages; /* pages from image_base to the end of its highest segment */
     uint64_t heap_pages;  /* heap pages below the highest one handed out (what release must cover) */
-    uint64_t file_pages;  /* pages of all its files from APP_FILES_ADDRESS on; mirrored at window + files offset */
+    uint64_t file_pages;  /* pages of all its files from APP_FILES_ADDRESS on (its file window's extent) */
     struct {
         uint64_t address; /* in the app, from APP_FILES_ADDRESS on */
         uint64_t size;
+        /* 1 + the slot of the root task's copy it is mapped from (app_files.c), shared with other apps; 0: none yet,
+         * which is what a freshly zeroed app says, so an app that fails before its files holds none */
+        unsigned copy_held;
     } files[MANIFEST_MAX_FILES]; /* where the manifest's files are, in its order */
     struct log_line log;
 };

@@ -11,10 +11,8 @@ _Static_assert(ROOT_SCRATCH_BASE + MANIFEST_MAX_APPS * ROOT_SCRATCH_WINDOW_SIZE 
                "the scratch windows end below the boot information");
 _Static_assert(ROOT_SCRATCH_BASE >= ROOT_HEAP_BASE + ROOT_HEAP_SIZE, "the scratch windows start above the root heap");
 _Static_assert(MANIFEST_MAX_MEMORY <= SCRATCH_HEAP_MAX_SIZE, "the largest heap fits its scratch region");
-_Static_assert(SCRATCH_STACK_OFFSET + APP_STACK_SIZE <= SCRATCH_FILES_OFFSET, "the stack mirror ends below the files'");
-_Static_assert(SCRATCH_FILES_MAX_SIZE == APP_FILES_MAX_SIZE, "the files' mirror is as large as the app's file window");
-_Static_assert(SCRATCH_FILES_OFFSET + SCRATCH_FILES_MAX_SIZE <= SCRATCH_HEAP_OFFSET,
-               "the files' mirror ends below the heap's");
+_Static_assert(SCRATCH_STACK_OFFSET + APP_STACK_SIZE <= SCRATCH_HEAP_OFFSET, "the stack mirror ends below the heap's");
+_Static_assert(SCRATCH_FILES_MAX_SIZE == APP_FILES_MAX_SIZE, "a file's copy slot holds the app's whole file window");
 _Static_assert(ROOT_SHARED_BASE >= ROOT_SCRATCH_BASE + MANIFEST_MAX_APPS * ROOT_SCRATCH_WINDOW_SIZE &&
                    ROOT_SHARED_BASE + MANIFEST_MAX_SHARED_REGIONS * APP_SHARED_MAX_SIZE <= ROOT_BOOT_INFO_ADDRESS,
                "the shared regions lie between the scratch windows and the boot information");
@@ -22,11 +20,10 @@ _Static_assert(ROOT_SHARED_BASE >= ROOT_SCRATCH_BASE + MANIFEST_MAX_APPS * ROOT_
 _Static_assert(ROOT_SHARED_BASE % APP_SHARED_MAX_SIZE == 0 && APP_SHARED_ADDRESS % APP_SHARED_MAX_SIZE == 0 &&
                    MANIFEST_MAX_SHARED_SIZE <= APP_SHARED_MAX_SIZE,
                "each shared region's pages and its slot in the app are aligned to the largest region");
-/* Blocks of the files: aligned alike in the root task and in the app, up to the largest block. */
-_Static_assert((ROOT_SCRATCH_BASE + SCRATCH_FILES_OFFSET) % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&
-                   ROOT_SCRATCH_WINDOW_SIZE % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&
+/* Blocks of the files: the copies and the app's file window are aligned to the largest block. */
+_Static_assert(ROOT_FILE_COPIES_BASE % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0 &&
                    APP_FILES_ADDRESS % (ROOT_PAGE_SIZE << ROOT_MAX_BLOCK_ORDER) == 0,
-               "the files' mirror and the app's file window are aligned to the largest block");
+               "the files' copies and the app's file window are aligned to the largest block");
 
 uint64_t scratch_window(size_t index)
 {

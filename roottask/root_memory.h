@@ -17,10 +17,12 @@
  *     +0       image: the app's pages from its lowest ELF page on (at most 1 GiB)
  *     +1 GiB   the environment page
  *     +1.25 GiB the stack: [APP_STACK_TOP - APP_STACK_SIZE, APP_STACK_TOP)
- *     +2 GiB   the files: [APP_FILES_ADDRESS, APP_FILES_ADDRESS + APP_FILES_MAX_SIZE)
  *     +4 GiB   the heap: [APP_HEAP_BASE, APP_HEAP_BASE + MANIFEST_MAX_MEMORY)
  *
  * 8 GiB per window leave room for MANIFEST_MAX_APPS windows below the shared regions.
+ *
+ * Boot files belong to no one app either: each has one copy, mapped read-only into every app that names
+ * it, freed with the last of them (app_files.h).
  *
  * Shared regions (the manifest's "shared" lines) belong to no one app: the
  * pages of the manifest's region r lie at ROOT_SHARED_BASE + r *
@@ -42,12 +44,15 @@
 #define SCRATCH_IMAGE_MAX_SIZE 0x40000000ull /* 1 GiB from the lowest to the highest image page */
 #define SCRATCH_ENVIRONMENT_OFFSET 0x40000000ull
 #define SCRATCH_STACK_OFFSET 0x50000000ull
-#define SCRATCH_FILES_OFFSET 0x80000000ull
-#define SCRATCH_FILES_MAX_SIZE 0x80000000ull /* = APP_FILES_MAX_SIZE */
+#define SCRATCH_FILES_MAX_SIZE 0x80000000ull /* = APP_FILES_MAX_SIZE: the stride of the boot files' copies */
 #define SCRATCH_HEAP_OFFSET 0x100000000ull
 #define SCRATCH_HEAP_MAX_SIZE (ROOT_SCRATCH_WINDOW_SIZE - SCRATCH_HEAP_OFFSET)
 
 #define ROOT_SHARED_BASE 0x00003f0000000000ull
+/* The root task's copies of boot files, one per file however many apps map it (app_files.c): slot c at
+ * ROOT_FILE_COPIES_BASE + c * SCRATCH_FILES_MAX_SIZE. */
+#define ROOT_FILE_COPIES_BASE 0x00003e0000000000ull
+#define ROOT_FILE_COPIES 16
 
 /* The base of app number index's scratch window. */
 uint64_t scratch_window(size_t index);

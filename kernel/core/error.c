@@ -24,6 +24,7 @@ static const char *const error_names[ERROR_COUNT] = {
     [ERROR_CANCELED] = "canceled",
     [ERROR_MESSAGE_TOO_LONG] = "message too long",
     [ERROR_NOT_MAPPED] = "not mapped",
+    [ERROR_NOT_DEVICE_MEMORY] = "not device memory",
 };
 
 const char *error_name(enum error error)

@@ -1,4 +1,5 @@
 #include <kapsel/console_object.h>
+#include <kapsel/device_memory.h>
 #include <kapsel/factory.h>
 #include <kapsel/icu.h>
 #include <kapsel/io_ports.h>
@@ -358,6 +359,8 @@ static enum error invoke_object(struct capability *capability, uint64_t tag, uin
         return icu_invoke(capability, tag, message, reply_words);
     case OBJECT_IO_PORTS:
         return io_ports_invoke(capability, tag, message, reply_words);
+    case OBJECT_DEVICE_MEMORY:
+        return device_memory_invoke(capability, tag, message, reply_words);
     default:
         return ERROR_INVALID_OPERATION;
     }

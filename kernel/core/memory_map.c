@@ -129,3 +129,33 @@ enum error memory_map_free_ranges(const struct memory_region *regions, size_t re
     *out_count = count;
     return ERROR_NONE;
 }
+
+/* True if [base, base + size) grown to whole pages meets range (page-aligned); a wrapping end counts as the top. */
+static bool pages_meet(uint64_t base, uint64_t end, uint64_t page_size, struct phys_range range)
+{
+    uint64_t first = round_down(base, page_size);
+    uint64_t last = end <= base ? UINT64_MAX : round_up(end, page_size);
+    return first < range.end && last > range.base;
+}
+
+enum error memory_map_check_device_range(const struct memory_region *regions, size_t region_count,
+                                         const struct phys_range *reserved, size_t reserved_count, uint64_t page_size,
+                                         struct phys_range range)
+{
+    if (page_size == 0 || (page_size & (page_size - 1)) != 0 || range.base >= range.end ||
+        range.base % page_size != 0 || range.end % page_size != 0) {
+        return ERROR_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < region_count; i++) {
+        if (regions[i].type != MEMORY_RESERVED && regions[i].size != 0 &&
+            pages_meet(regions[i].base, regions[i].base + regions[i].size, page_size, range)) {
+            return ERROR_NOT_DEVICE_MEMORY;
+        }
+    }
+    for (size_t i = 0; i < reserved_count; i++) {
+        if (reserved[i].base < reserved[i].end && pages_meet(reserved[i].base, reserved[i].end, page_size, range)) {
+            return ERROR_NOT_DEVICE_MEMORY;
+        }
+    }
+    return ERROR_NONE;
+}

@@ -17,6 +17,25 @@ struct memory_mapping {
 
 static struct mapping_tree *frame_trees;
 
+/*
+ * Device memory is not in the frame allocator's span (or lies in a hole of
+ * it), so each range mapped with DEVICE_MEMORY_MAP brings its own tree heads,
+ * one per page, as RAM frames have. The range is "allocated" while any of its
+ * pages has a mapping: once every tree is empty again (the root mappings
+ * revoked, which takes everything derived from them), the record goes and the
+ * range may be mapped anew.
+ */
+struct device_region {
+    struct device_region *next;
+    uint64_t base, end;         /* physical, page-aligned */
+    uint64_t mapped_pages;      /* pages whose tree is not empty */
+    struct mapping_tree *pages; /* one tree per page */
+    struct factory *quota;      /* paid for this record and the trees: the space that mapped the range */
+};
+
+static struct device_region *device_regions;
+static uint64_t device_region_count, device_region_pages;
+
 void memory_mapping_init(void)
 {
     const struct frame_allocator *frames = physical_memory();
@@ -32,8 +51,51 @@ uint64_t memory_mapping_record_size(void)
     return kmem_charge_size(sizeof(struct memory_mapping));
 }
 
-static struct mapping_tree *tree_of(uint64_t phys)
+static uint64_t region_pages(const struct device_region *region)
 {
+    return (region->end - region->base) / FRAME_SIZE;
+}
+
+static uint64_t region_charge(uint64_t pages)
+{
+    return kmem_charge_size(sizeof(struct device_region)) + kmem_charge_size(pages * sizeof(struct mapping_tree));
+}
+
+static void free_region(struct device_region *region)
+{
+    for (struct device_region **link = &device_regions; *link; link = &(*link)->next) {
+        if (*link == region) {
+            *link = region->next;
+            break;
+        }
+    }
+    uint64_t pages = region_pages(region);
+    struct factory *quota = region->quota;
+    device_region_count--;
+    device_region_pages -= pages;
+    kmem_free(region->pages, pages * sizeof(struct mapping_tree));
+    kmem_free(region, sizeof(*region));
+    factory_refund(quota, region_charge(pages));
+}
+
+/* A page of the region has no mapping left; the region goes with its last one. */
+static void device_page_released(struct device_region *region)
+{
+    if (--region->mapped_pages == 0) {
+        free_region(region);
+    }
+}
+
+/* The derivation tree of the page at phys, and in *device its device region (NULL: a RAM frame); NULL if neither. */
+static struct mapping_tree *tree_of(uint64_t phys, struct device_region **device)
+{
+    for (struct device_region *region = device_regions; region; region = region->next) {
+        if (phys >= region->base && phys < region->end) {
+            *device = region;
+            return &region->pages[(phys - region->base) / FRAME_SIZE];
+        }
+    }
+    *device = NULL;
     const struct frame_allocator *frames = physical_memory();
     uint64_t index = (phys - frames->base) / FRAME_SIZE;
     if (phys < frames->base || index >= frames->frame_count) {
@@ -48,7 +110,8 @@ static struct memory_mapping *find_mapping(struct memory_space *space, uint64_t 
     if (!address_space_lookup(space->root, virt, phys, rights)) {
         return NULL;
     }
-    struct mapping_tree *tree = tree_of(*phys);
+    struct device_region *device;
+    struct mapping_tree *tree = tree_of(*phys, &device);
     if (!tree) {
         return NULL;
     }
@@ -92,13 +155,18 @@ static void unmap_revoked(struct mapping_node *node, void *context)
     free_record(mapping);
 }
 
-/* Revokes from a mapping record; frees the frame when nobody maps it any more. */
+/* Revokes from a mapping record; frees the frame (or releases the device page) when nobody maps it any more. */
 static void revoke(struct memory_mapping *mapping, uint64_t phys, bool include_self)
 {
-    struct mapping_tree *tree = tree_of(phys);
+    struct device_region *device;
+    struct mapping_tree *tree = tree_of(phys, &device);
     mapping_tree_revoke(tree, &mapping->node, include_self, unmap_revoked, NULL);
     if (mapping_tree_empty(tree)) {
-        frame_allocator_free(physical_memory(), phys, 0);
+        if (device) {
+            device_page_released(device);
+        } else {
+            frame_allocator_free(physical_memory(), phys, 0);
+        }
     }
 }
 
@@ -137,9 +205,81 @@ enum error memory_allocate(struct memory_space *space, uint64_t virt, unsigned o
             frame_allocator_free(physical_memory(), phys, 0);
             return error;
         }
-        mapping_tree_insert_root(tree_of(phys), &mapping->node);
+        struct device_region *device;
+        mapping_tree_insert_root(tree_of(phys, &device), &mapping->node);
     }
     return ERROR_NONE;
+}
+
+enum error memory_map_device(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights, uint64_t phys)
+{
+    if (!valid_range(virt, order) || !(rights & MEMORY_READ) || (rights & ~(MEMORY_READ | MEMORY_WRITE)) ||
+        phys % ((uint64_t)FRAME_SIZE << order) != 0) {
+        return ERROR_INVALID_ARGUMENT;
+    }
+    uint64_t pages = (uint64_t)1 << order;
+    if (phys > UINT64_MAX - pages * FRAME_SIZE) {
+        return ERROR_OUT_OF_RANGE;
+    }
+    uint64_t end = phys + pages * FRAME_SIZE;
+    for (const struct device_region *region = device_regions; region; region = region->next) {
+        if (region->base < end && region->end > phys) {
+            return ERROR_BUSY; /* mapped once at the root; copies come from that mapping */
+        }
+    }
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t old_phys;
+        unsigned old_rights;
+        if (address_space_lookup(space->root, virt + i * FRAME_SIZE, &old_phys, &old_rights)) {
+            return ERROR_SLOT_OCCUPIED;
+        }
+    }
+    enum error error = factory_charge(space->quota, region_charge(pages));
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    struct device_region *region = kmem_alloc(sizeof(*region));
+    struct mapping_tree *trees = kmem_alloc(pages * sizeof(struct mapping_tree));
+    if (!region || !trees) {
+        kmem_free(trees, pages * sizeof(struct mapping_tree));
+        kmem_free(region, sizeof(*region));
+        factory_refund(space->quota, region_charge(pages));
+        return ERROR_OUT_OF_MEMORY;
+    }
+    *region = (struct device_region){device_regions, phys, end, 0, trees, space->quota};
+    device_regions = region;
+    device_region_count++;
+    device_region_pages += pages;
+    for (uint64_t i = 0; i < pages; i++) {
+        struct memory_mapping *mapping;
+        uint64_t page = virt + i * FRAME_SIZE;
+        error = new_record(space, page, &mapping);
+        if (error == ERROR_NONE) {
+            error = address_space_map(space->root, space->quota, page, phys + i * FRAME_SIZE,
+                                      rights | ADDRESS_SPACE_UNCACHED);
+            if (error != ERROR_NONE) {
+                free_record(mapping);
+            }
+        }
+        if (error != ERROR_NONE) {
+            /* All or nothing: unmapping what is mapped already releases the region with its last page. */
+            if (region->mapped_pages == 0) {
+                free_region(region);
+            } else {
+                memory_unmap(space, virt, order, true);
+            }
+            return error;
+        }
+        mapping_tree_insert_root(&trees[i], &mapping->node);
+        region->mapped_pages++;
+    }
+    return ERROR_NONE;
+}
+
+void memory_device_info(uint64_t *ranges, uint64_t *pages)
+{
+    *ranges = device_region_count;
+    *pages = device_region_pages;
 }
 
 /* Makes room at a destination page: whatever was mapped there before goes, with what derives from it. */
@@ -164,6 +304,8 @@ static enum error map_page(struct memory_space *from, uint64_t from_virt, unsign
     if (!find_mapping(from, from_virt, &phys, &source_rights)) {
         return ERROR_NONE; /* holes in the source are skipped */
     }
+    struct device_region *device;
+    tree_of(phys, &device);
     if (address_space_lookup(to->root, to_virt, &existing_phys, &existing_rights) &&
         !find_mapping(to, to_virt, &existing_phys, &existing_rights)) {
         return ERROR_SLOT_OCCUPIED; /* a kernel-owned page (UTCB) is never replaced */
@@ -171,6 +313,9 @@ static enum error map_page(struct memory_space *from, uint64_t from_virt, unsign
     unsigned new_rights = source_rights & rights;
     if (to->guest_physical) {
         new_rights = (new_rights & ~MEMORY_EXECUTE) | (rights & MEMORY_EXECUTE);
+    }
+    if (device) {
+        new_rights &= ~MEMORY_EXECUTE; /* device registers are never code, not even a guest's */
     }
     if (!(new_rights & MEMORY_READ)) {
         return ERROR_MISSING_RIGHTS;
@@ -187,13 +332,13 @@ static enum error map_page(struct memory_space *from, uint64_t from_virt, unsign
         free_record(mapping);
         return ERROR_NONE;
     }
-    error = address_space_map(to->root, to->quota, to_virt, phys, new_rights);
+    error = address_space_map(to->root, to->quota, to_virt, phys, new_rights | (device ? ADDRESS_SPACE_UNCACHED : 0));
     if (error != ERROR_NONE) {
         free_record(mapping);
         return error;
     }
     if (grant) {
-        mapping_tree_replace(tree_of(phys), &source->node, &mapping->node);
+        mapping_tree_replace(tree_of(phys, &device), &source->node, &mapping->node);
         mapping->space = to;
         mapping->virt = to_virt;
         address_space_unmap(from->root, from_virt);

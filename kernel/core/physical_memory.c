@@ -14,6 +14,7 @@ extern char __kernel_phys_end[];
 #define MAX_FREE_RANGES 256
 
 static struct frame_allocator frames;
+static const struct boot_info *boot_memory; /* the validated boot information physical memory was built from */
 
 struct frame_allocator *physical_memory(void)
 {
@@ -57,6 +58,7 @@ void physical_memory_init(const struct boot_info *info, struct phys_range kernel
     static struct phys_range free_ranges[MAX_FREE_RANGES];
     size_t free_count = 0;
     size_t reserved_count = collect_reserved(info, kernel_image, reserved);
+    boot_memory = info;
     enum error error = memory_map_free_ranges(info->memory, info->memory_count, reserved, reserved_count, FRAME_SIZE,
                                               free_ranges, MAX_FREE_RANGES, &free_count);
     if (error != ERROR_NONE) {
@@ -90,4 +92,12 @@ void physical_memory_init(const struct boot_info *info, struct phys_range kernel
     kprintf("Memory: %llu KiB free in %zu ranges, frame bitmap %llu KiB at %#llx\n",
             (unsigned long long)(free_bytes / 1024), free_count, (unsigned long long)(bitmap_size / 1024),
             (unsigned long long)bitmap_phys);
+}
+
+enum error physical_memory_check_device_range(uint64_t base, uint64_t end)
+{
+    struct phys_range reserved[2 + BOOT_MAX_MODULES + 4];
+    size_t reserved_count = collect_reserved(boot_memory, kernel_image_range(), reserved);
+    return memory_map_check_device_range(boot_memory->memory, boot_memory->memory_count, reserved, reserved_count,
+                                         FRAME_SIZE, (struct phys_range){base, end});
 }

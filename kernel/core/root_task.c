@@ -2,6 +2,7 @@
 #include <kapsel/address_space.h>
 #include <kapsel/boot_files.h>
 #include <kapsel/console_object.h>
+#include <kapsel/device_memory.h>
 #include <kapsel/elf.h>
 #include <kapsel/factory.h>
 #include <kapsel/icu.h>
@@ -127,6 +128,8 @@ void root_task_create(const struct boot_info *info)
     capability_install(&root->slots[ROOT_CONSOLE], console_object(), RIGHT_WRITE | RIGHT_GRANT);
     capability_install(&root->slots[ROOT_ICU], icu_object(), RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
     capability_install(&root->slots[ROOT_IO_PORTS], io_ports_object(), RIGHT_WRITE | RIGHT_GRANT);
+    capability_install(&root->slots[ROOT_DEVICE_MEMORY], device_memory_object(),
+                       RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
 
     load_segments(root, search.data, &elf);
     check(memory_allocate(&root->space, ROOT_STACK_TOP - ROOT_STACK_SIZE, 4, MEMORY_READ | MEMORY_WRITE), "stack");

@@ -116,8 +116,9 @@ static enum error memory_info(struct task *target, uint64_t *message, unsigned *
         return ERROR_OUT_OF_RANGE;
     }
     message[0] = address_space_lookup(target->space.root, message[0], &phys, &rights);
-    message[1] = rights;
-    *reply_words = 2;
+    message[1] = rights & MEMORY_ALL;
+    message[2] = (rights & ADDRESS_SPACE_UNCACHED) != 0;
+    *reply_words = 3;
     return ERROR_NONE;
 }
 

@@ -294,6 +294,111 @@ static void test_top_of_address_space(void **state)
     assert_free_ranges(with_wrapping_hole, COUNT(with_wrapping_hole), NULL, 0, below_hole, COUNT(below_hole));
 }
 
+/* --- device memory: what may be mapped as device registers -------------------------------------- */
+
+/* Like QEMU's q35 with 512 MiB: RAM, the BIOS areas, PCIe ECAM and a reserved page block, all as the map says. */
+static const struct memory_region q35_like[] = {
+    {0, 0x9fc00, MEMORY_USABLE},
+    {0x9fc00, 0x400, MEMORY_RESERVED},
+    {0xf0000, 0x10000, MEMORY_RESERVED},
+    {0x100000, 0x1fedf800, MEMORY_USABLE}, /* ends inside the page at 0x1ffdf000 */
+    {0x1ffe0000, 0x10000, MEMORY_ACPI_RECLAIMABLE},
+    {0x1fff0000, 0x10000, MEMORY_ACPI_NVS},
+    {0xb0000000, 0x10000000, MEMORY_RESERVED}, /* PCIe ECAM */
+    {0xfeffc000, 0x4000, MEMORY_RESERVED},
+    {0x100000000ull, 0x1000000, MEMORY_BAD},
+    {0x200000000ull, 0x1000000, (enum memory_region_type)7}, /* persistent memory: a type this kernel does not know */
+    {0x300000000ull, 0, MEMORY_USABLE},                      /* empty: describes nothing */
+};
+
+/* The kernel's own: the first MiB, its image, one boot module. */
+static const struct phys_range kernel_reserved[] = {{0, MIB}, {2 * MIB, 3 * MIB}, {0x7000000, 0x7000800}};
+
+static enum error check_device(uint64_t base, uint64_t end)
+{
+    return memory_map_check_device_range(q35_like, COUNT(q35_like), kernel_reserved, COUNT(kernel_reserved), PAGE,
+                                         (struct phys_range){base, end});
+}
+
+static void test_device_ranges_outside_ram_are_device_memory(void **state)
+{
+    (void)state;
+    assert_int_equal(check_device(0xfed00000, 0xfed01000), ERROR_NONE);                  /* HPET: in no region */
+    assert_int_equal(check_device(0xfebf0000, 0xfec00000), ERROR_NONE);                  /* a PCI BAR */
+    assert_int_equal(check_device(0xb0000000, 0xc0000000), ERROR_NONE);                  /* ECAM: a reserved region */
+    assert_int_equal(check_device(0xfeffc000, 0xff000000), ERROR_NONE);                  /* reserved, exactly */
+    assert_int_equal(check_device(0x20000000, 0x20001000), ERROR_NONE);                  /* just above RAM and ACPI */
+    assert_int_equal(check_device(0x300000000ull, 0x300001000ull), ERROR_NONE);          /* an empty region is no RAM */
+    assert_int_equal(check_device(0xffffffffff000ull, 0x10000000000000ull), ERROR_NONE); /* the top of 52 bits */
+}
+
+static void test_ram_and_firmware_memory_are_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(check_device(0x200000, 0x201000), ERROR_NOT_DEVICE_MEMORY);     /* usable RAM */
+    assert_int_equal(check_device(0x1ffdf000, 0x1ffe0000), ERROR_NOT_DEVICE_MEMORY); /* RAM's partial last page */
+    assert_int_equal(check_device(0x1ffe0000, 0x1ffe1000), ERROR_NOT_DEVICE_MEMORY); /* ACPI tables */
+    assert_int_equal(check_device(0x1fff0000, 0x1fff1000), ERROR_NOT_DEVICE_MEMORY); /* ACPI NVS */
+    assert_int_equal(check_device(0x100000000ull, 0x100001000ull), ERROR_NOT_DEVICE_MEMORY); /* bad RAM */
+    assert_int_equal(check_device(0x200fff000ull, 0x201000000ull), ERROR_NOT_DEVICE_MEMORY); /* an unknown type */
+    /* One page of RAM anywhere in a larger range is enough. */
+    assert_int_equal(check_device(0x1f000000, 0x20000000), ERROR_NOT_DEVICE_MEMORY);
+    assert_int_equal(check_device(0, 0x100000000ull), ERROR_NOT_DEVICE_MEMORY);
+}
+
+static void test_kernel_reservations_are_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(check_device(0xa0000, 0xc0000),
+                     ERROR_NOT_DEVICE_MEMORY); /* VGA: in no region, but the first MiB */
+    assert_int_equal(check_device(0xf0000, 0xf1000), ERROR_NOT_DEVICE_MEMORY); /* reserved, and the first MiB */
+    /* A reservation counts by whole pages even where the map says nothing: the module's half page. */
+    static const struct memory_region no_ram[] = {{0xb0000000, 0x10000000, MEMORY_RESERVED}};
+    assert_int_equal(memory_map_check_device_range(no_ram, COUNT(no_ram), kernel_reserved, COUNT(kernel_reserved), PAGE,
+                                                   (struct phys_range){0x7000000, 0x7001000}),
+                     ERROR_NOT_DEVICE_MEMORY);
+    assert_int_equal(memory_map_check_device_range(no_ram, COUNT(no_ram), kernel_reserved, COUNT(kernel_reserved), PAGE,
+                                                   (struct phys_range){0x7001000, 0x7002000}),
+                     ERROR_NONE);
+    /* Usable RAM over a reserved region of the map: RAM wins, as it does for the free ranges. */
+    static const struct memory_region overlapping[] = {
+        {0xc0000000, 0x100000, MEMORY_RESERVED},
+        {0xc0080000, 0x1000, MEMORY_USABLE},
+    };
+    assert_int_equal(memory_map_check_device_range(overlapping, COUNT(overlapping), NULL, 0, PAGE,
+                                                   (struct phys_range){0xc0000000, 0xc0100000}),
+                     ERROR_NOT_DEVICE_MEMORY);
+    assert_int_equal(memory_map_check_device_range(overlapping, COUNT(overlapping), NULL, 0, PAGE,
+                                                   (struct phys_range){0xc0000000, 0xc0080000}),
+                     ERROR_NONE);
+}
+
+static void test_device_range_edges(void **state)
+{
+    (void)state;
+    /* A region that wraps past 2^64 covers everything from its base up. */
+    static const struct memory_region wrapping[] = {{0xfffffffffff00000ull, 0x200000, MEMORY_USABLE}};
+    assert_int_equal(memory_map_check_device_range(wrapping, COUNT(wrapping), NULL, 0, PAGE,
+                                                   (struct phys_range){0xffffffffffffe000ull, 0xfffffffffffff000ull}),
+                     ERROR_NOT_DEVICE_MEMORY);
+    assert_int_equal(memory_map_check_device_range(wrapping, COUNT(wrapping), NULL, 0, PAGE,
+                                                   (struct phys_range){0xffffffffffe00000ull, 0xfffffffffff00000ull}),
+                     ERROR_NONE);
+    /* Empty, reversed or unaligned ranges, and a bad page size, are refused as arguments. */
+    assert_int_equal(check_device(0xfed00000, 0xfed00000), ERROR_INVALID_ARGUMENT);
+    assert_int_equal(check_device(0xfed01000, 0xfed00000), ERROR_INVALID_ARGUMENT);
+    assert_int_equal(check_device(0xfed00800, 0xfed01000), ERROR_INVALID_ARGUMENT);
+    assert_int_equal(check_device(0xfed00000, 0xfed00800), ERROR_INVALID_ARGUMENT);
+    assert_int_equal(memory_map_check_device_range(q35_like, COUNT(q35_like), NULL, 0, 3000,
+                                                   (struct phys_range){0xfed00000, 0xfed01000}),
+                     ERROR_INVALID_ARGUMENT);
+    assert_int_equal(memory_map_check_device_range(q35_like, COUNT(q35_like), NULL, 0, 0,
+                                                   (struct phys_range){0xfed00000, 0xfed01000}),
+                     ERROR_INVALID_ARGUMENT);
+    /* Without any map or reservation, everything is device memory. */
+    assert_int_equal(memory_map_check_device_range(NULL, 0, NULL, 0, PAGE, (struct phys_range){0, PAGE}), ERROR_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +418,10 @@ int main(void)
         cmocka_unit_test(test_capacity_too_small),
         cmocka_unit_test(test_page_size_not_power_of_two),
         cmocka_unit_test(test_top_of_address_space),
+        cmocka_unit_test(test_device_ranges_outside_ram_are_device_memory),
+        cmocka_unit_test(test_ram_and_firmware_memory_are_refused),
+        cmocka_unit_test(test_kernel_reservations_are_refused),
+        cmocka_unit_test(test_device_range_edges),
     };
     return cmocka_run_group_tests_name("memory_map_test", tests, NULL, NULL);
 }

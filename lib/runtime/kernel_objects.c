@@ -139,6 +139,15 @@ enum error task_memory_info(uint64_t task, uint64_t address, bool *mapped, unsig
     return error;
 }
 
+enum error task_memory_is_device(uint64_t task, uint64_t address, bool *device)
+{
+    enum error error = operate1(task, TASK_MEMORY_INFO, address);
+    if (error == ERROR_NONE) {
+        *device = utcb()->message[2] != 0;
+    }
+    return error;
+}
+
 enum error thread_configure(uint64_t thread, uint64_t task_slot, uint64_t utcb_address, uint64_t pager_slot,
                             uint64_t exception_slot)
 {
@@ -296,6 +305,22 @@ enum error memory_allocate(uint64_t memory, uint64_t item)
 enum error memory_info(uint64_t memory, uint64_t *free_bytes, uint64_t *total_bytes)
 {
     return reply_words(operate(memory, MEMORY_INFO, 0), free_bytes, total_bytes);
+}
+
+enum error device_memory_map(uint64_t device_memory, uint64_t item, uint64_t phys)
+{
+    return operate2(device_memory, DEVICE_MEMORY_MAP, item, phys);
+}
+
+enum error device_memory_info(uint64_t device_memory, unsigned *address_bits, uint64_t *ranges, uint64_t *pages)
+{
+    enum error error = operate(device_memory, DEVICE_MEMORY_INFO, 0);
+    if (error == ERROR_NONE) {
+        *address_bits = (unsigned)utcb()->message[0];
+        *ranges = utcb()->message[1];
+        *pages = utcb()->message[2];
+    }
+    return error;
 }
 
 enum error console_write(uint64_t console, const char *bytes, size_t length)

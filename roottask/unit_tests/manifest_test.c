@@ -555,7 +555,8 @@ static void capabilities_are_checked(void **state)
     (void)state;
     expect_error(
         "microapp a\nimage a.elf\ncapability console\n",
-        "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, icu, io_ports, peer:<app>)");
+        "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, icu, io_ports, device_memory, "
+        "peer:<app>)");
     expect_error("microapp a\nimage a.elf\ncapability factory\n",
                  "manifest line 3: capability 'factory' needs quota=<size>");
     expect_error("microapp a\nimage a.elf\ncapability factory size=4K\n",
@@ -576,6 +577,37 @@ static void capabilities_are_checked(void **state)
                  "manifest line 3: microapp 'a' cannot be its own peer");
     expect_error("microapp a\nimage a.elf\ncapability peer:abcdefghijabcdefghij\n",
                  "manifest line 3: capability name 'peer:abcdefghijabcdefghij' is longer than 23 bytes");
+}
+
+/* The kernel singletons a driver may get: each named once, with no options, kept in manifest order. */
+static void driver_capabilities_are_parsed(void **state)
+{
+    (void)state;
+    expect_ok("microapp pci_bus\n"
+              "  image pci_bus.elf\n"
+              "  capability log\n"
+              "  capability device_memory   # device MMIO, no RAM\n"
+              "  capability io_ports\n"
+              "  capability icu\n");
+    const struct manifest_app *app = &manifest.apps[0];
+    assert_int_equal(app->capability_count, 4);
+    assert_int_equal(app->capabilities[1].type, MANIFEST_CAPABILITY_DEVICE_MEMORY);
+    assert_string_equal(app->capabilities[1].name, "device_memory");
+    assert_int_equal(app->capabilities[1].line, 4);
+    assert_int_equal(app->capabilities[2].type, MANIFEST_CAPABILITY_IO_PORTS);
+    assert_string_equal(app->capabilities[2].name, "io_ports");
+    assert_int_equal(app->capabilities[3].type, MANIFEST_CAPABILITY_ICU);
+    assert_string_equal(app->capabilities[3].name, "icu");
+    expect_error("microapp a\nimage a.elf\ncapability device_memory\ncapability device_memory\n",
+                 "manifest line 4: capability 'device_memory' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\ncapability device_memory quota=4K\n",
+                 "manifest line 3: capability 'device_memory' takes no options, found 'quota=4K'");
+    expect_error("microapp a\nimage a.elf\ncapability Device_memory\n",
+                 "manifest line 3: unknown capability 'Device_memory' (known: log, factory, scheduler, icu, io_ports, "
+                 "device_memory, peer:<app>)");
+    expect_error("microapp a\nimage a.elf\ncapability device_memory:0xfed00000\n",
+                 "manifest line 3: unknown capability 'device_memory:0xfed00000' (known: log, factory, scheduler, icu, "
+                 "io_ports, device_memory, peer:<app>)");
 }
 
 static void factories_must_leave_quota_for_the_app(void **state)
@@ -820,6 +852,7 @@ int main(void)
         cmocka_unit_test(names_are_checked),
         cmocka_unit_test(numbers_are_checked),
         cmocka_unit_test(capabilities_are_checked),
+        cmocka_unit_test(driver_capabilities_are_parsed),
         cmocka_unit_test(factories_must_leave_quota_for_the_app),
         cmocka_unit_test(too_many_apps_is_an_error),
         cmocka_unit_test(arguments_have_a_length_limit),

@@ -143,9 +143,18 @@ static int setup(void **state)
     return 0;
 }
 
+/* Every app a test left alive finishes, so that the root task's shared state (the boot files' copies) is free. */
 static int teardown(void **state)
 {
     (void)state;
+    for (size_t i = 0; i < manifest.app_count; i++) {
+        if (apps[i].state == MICROAPP_CREATED || apps[i].state == MICROAPP_GRANTED ||
+            apps[i].state == MICROAPP_RUNNING) {
+            fake_capture_begin();
+            microapp_finish(&apps[i]);
+            fake_capture_end();
+        }
+    }
     fake_reset();
     return 0;
 }
@@ -257,6 +266,32 @@ static void start_hands_over_capabilities_without_delete(void **state)
     expect_capability_map(3, SLOT(0, MICROAPP_SLOT_FIRST_NAMED), self, APP_FIRST_NAMED);
     expect_capability_map(4, SLOT(0, MICROAPP_SLOT_FIRST_NAMED + 1), self, APP_FIRST_NAMED + 1);
     expect_capability_map(5, ROOT_SCHEDULER, self, APP_FIRST_NAMED + 2);
+}
+
+/* The kernel's singletons come from the root task's own slots (no object is made for them), without RIGHT_DELETE. */
+static void driver_capabilities_come_from_the_root_slots(void **state)
+{
+    (void)state;
+    use_manifest("microapp pci\n image app.elf\n capability device_memory\n capability io_ports\n capability icu\n");
+    const char *output = start_all();
+    assert_int_equal(apps[0].state, MICROAPP_RUNNING);
+    assert_non_null(strstr(output, "3 named capabilities"));
+    assert_int_equal(fake.created_count, 4); /* factory, task, thread, pager gate: nothing for the named ones */
+    assert_int_equal(fake.capability_map_count, 6);
+    unsigned named = RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT;
+    expect_capability_map(3, ROOT_DEVICE_MEMORY, named, APP_FIRST_NAMED);
+    expect_capability_map(4, ROOT_IO_PORTS, named, APP_FIRST_NAMED + 1);
+    expect_capability_map(5, ROOT_ICU, named, APP_FIRST_NAMED + 2);
+    const struct app_environment *environment =
+        (const struct app_environment *)(uintptr_t)(WINDOW(0) + SCRATCH_ENVIRONMENT_OFFSET);
+    assert_int_equal(environment->named_count, 3);
+    assert_string_equal(environment->named[0].name, "device_memory");
+    assert_int_equal(environment->named[0].slot, APP_FIRST_NAMED);
+    /* The app ends: the root task deletes only what it made, never its own singletons. */
+    microapp_finish(&apps[0]);
+    for (size_t i = 0; i < fake.deleted_count; i++) {
+        assert_true(fake.deleted[i] >= MICROAPP_ROOT_SLOTS_FIRST);
+    }
 }
 
 static void start_loads_segments_with_their_rights_and_bytes(void **state)
@@ -409,7 +444,8 @@ static void failed_peer_fails_its_client(void **state)
 
 /* --- files ---------------------------------------------------------------------------------- */
 
-#define FILES_COPY(index) (WINDOW(index) + SCRATCH_FILES_OFFSET)
+/* The root task's copy of the boot file in copy slot index (app_files.c: one per file, shared by the apps). */
+#define FILES_COPY(index) (ROOT_FILE_COPIES_BASE + (uint64_t)(index)*SCRATCH_FILES_MAX_SIZE)
 
 static uint8_t file_bytes[7 * 4096 + 100];
 
@@ -435,7 +471,7 @@ static void files_are_copied_and_mapped_read_only(void **state)
     /* Five image pages, kernel.bin as one block of two pages, small.txt, then the environment page. */
     assert_int_equal(fake.map_count, 8);
     expect_map(5, task, ITEM_MEMORY(FILES_COPY(0) / 4096, 1, MEMORY_READ, 0), APP_FILES_ADDRESS);
-    expect_map(6, task, ITEM_MEMORY(FILES_COPY(0) / 4096 + 2, 0, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x2000);
+    expect_map(6, task, ITEM_MEMORY(FILES_COPY(1) / 4096, 0, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x2000);
     assert_int_equal(apps[0].file_pages, 3);
 
     const uint8_t *copy = (const uint8_t *)(uintptr_t)FILES_COPY(0);
@@ -443,11 +479,13 @@ static void files_are_copied_and_mapped_read_only(void **state)
     for (size_t i = 5000; i < 0x2000; i++) {
         assert_int_equal(copy[i], 0); /* the rest of the last page */
     }
-    assert_memory_equal(copy + 0x2000, file_bytes + 1, 10);
-    for (size_t i = 0x2000 + 10; i < 0x3000; i++) {
-        assert_int_equal(copy[i], 0);
+    assert_false(fake_page_present(FILES_COPY(0) + 0x2000));
+    const uint8_t *small = (const uint8_t *)(uintptr_t)FILES_COPY(1);
+    assert_memory_equal(small, file_bytes + 1, 10);
+    for (size_t i = 10; i < 0x1000; i++) {
+        assert_int_equal(small[i], 0);
     }
-    assert_false(fake_page_present(FILES_COPY(0) + 0x3000));
+    assert_false(fake_page_present(FILES_COPY(1) + 0x1000));
 
     const struct app_environment *environment =
         (const struct app_environment *)(uintptr_t)(WINDOW(0) + SCRATCH_ENVIRONMENT_OFFSET);
@@ -472,14 +510,17 @@ static void files_are_mapped_in_aligned_blocks(void **state)
     start_all();
     assert_int_equal(apps[0].state, MICROAPP_RUNNING);
     uint64_t task = SLOT(0, MICROAPP_SLOT_TASK);
-    uint64_t first = FILES_COPY(0) / 4096;
-    /* one.bin at page 0; seven.bin at pages 1..7: blocks of 1, 2 and 4; empty.bin: nothing; last.bin: 8..9. */
-    assert_int_equal(fake.map_count, 5 + 5 + 1);
-    expect_map(5, task, ITEM_MEMORY(first, 0, MEMORY_READ, 0), APP_FILES_ADDRESS);
-    expect_map(6, task, ITEM_MEMORY(first + 1, 0, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x1000);
-    expect_map(7, task, ITEM_MEMORY(first + 2, 1, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x2000);
-    expect_map(8, task, ITEM_MEMORY(first + 4, 2, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x4000);
-    expect_map(9, task, ITEM_MEMORY(first + 8, 1, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x8000);
+    /*
+     * one.bin at page 0; seven.bin at pages 1..7 of the app but from page 0 of its copy: a block must be aligned
+     * in both, so page by page; empty.bin: nothing; last.bin at pages 8..9 from its copy's start: one block.
+     */
+    assert_int_equal(fake.map_count, 5 + 1 + 7 + 1 + 1);
+    expect_map(5, task, ITEM_MEMORY(FILES_COPY(0) / 4096, 0, MEMORY_READ, 0), APP_FILES_ADDRESS);
+    for (unsigned page = 0; page < 7; page++) {
+        expect_map(6 + page, task, ITEM_MEMORY(FILES_COPY(1) / 4096 + page, 0, MEMORY_READ, 0),
+                   APP_FILES_ADDRESS + 0x1000 * (1 + page));
+    }
+    expect_map(13, task, ITEM_MEMORY(FILES_COPY(2) / 4096, 1, MEMORY_READ, 0), APP_FILES_ADDRESS + 0x8000);
     assert_int_equal(apps[0].file_pages, 10);
     const struct app_environment *environment =
         (const struct app_environment *)(uintptr_t)(WINDOW(0) + SCRATCH_ENVIRONMENT_OFFSET);
@@ -487,7 +528,30 @@ static void files_are_mapped_in_aligned_blocks(void **state)
     assert_int_equal(environment->files[2].address, APP_FILES_ADDRESS + 0x8000);
     assert_int_equal(environment->files[2].size, 0);
     assert_int_equal(environment->files[3].address, APP_FILES_ADDRESS + 0x8000);
-    assert_memory_equal((const void *)(uintptr_t)(FILES_COPY(0) + 0x1000), file_bytes, 7 * 4096);
+    assert_memory_equal((const void *)(uintptr_t)FILES_COPY(1), file_bytes, 7 * 4096);
+}
+
+static void apps_share_one_copy_of_a_file(void **state)
+{
+    (void)state;
+    fill_file_bytes();
+    add_module("kernel.bin", file_bytes, 3 * 4096);
+    /* c fails before it holds a file: its finish must not drop a's and b's copy. */
+    use_manifest("microapp a\n image app.elf\n file kernel.bin\nmicroapp b\n image app.elf\n file kernel.bin\n"
+                 "microapp c\n image app.elf\n file nowhere.bin\n");
+    start_all();
+    assert_int_equal(apps[0].state, MICROAPP_RUNNING);
+    assert_int_equal(apps[1].state, MICROAPP_RUNNING);
+    assert_int_equal(apps[2].state, MICROAPP_FINISHED);
+    assert_true(fake_page_present(FILES_COPY(0)));
+    assert_int_equal(apps[0].files[0].copy_held, 1);
+    assert_int_equal(apps[1].files[0].copy_held, 1); /* one copy, slot 0, for both */
+    assert_false(fake_page_present(FILES_COPY(1)));  /* no second copy */
+    assert_memory_equal((const void *)(uintptr_t)FILES_COPY(0), file_bytes, 3 * 4096);
+    microapp_finish(&apps[0]);
+    assert_true(fake_page_present(FILES_COPY(0))); /* b still maps it */
+    microapp_finish(&apps[1]);
+    assert_false(fake_page_present(FILES_COPY(0)));
 }
 
 static void missing_file_is_reported_by_name(void **state)
@@ -953,6 +1017,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(start_creates_objects_from_the_app_factory, setup, teardown),
         cmocka_unit_test_setup_teardown(start_hands_over_capabilities_without_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(driver_capabilities_come_from_the_root_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(start_loads_segments_with_their_rights_and_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(start_fills_the_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(peers_get_a_gate_to_the_other_app_thread, setup, teardown),
@@ -964,6 +1029,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_peer_fails_its_client, setup, teardown),
         cmocka_unit_test_setup_teardown(files_are_copied_and_mapped_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(files_are_mapped_in_aligned_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(apps_share_one_copy_of_a_file, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_file_is_reported_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(files_larger_than_the_window_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_file_mapping_releases_the_copies, setup, teardown),

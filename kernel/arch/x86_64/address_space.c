@@ -127,6 +127,9 @@ enum error address_space_map(uint64_t root, struct factory *quota, uint64_t virt
     if (!(rights & MEMORY_EXECUTE)) {
         flags |= PTE_NO_EXECUTE;
     }
+    if (rights & ADDRESS_SPACE_UNCACHED) {
+        flags |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH; /* PAT entry 3: UC, as the kernel never reprograms the PAT */
+    }
     *entry = phys | flags;
     flush(root, virt);
     return ERROR_NONE;
@@ -153,7 +156,9 @@ bool address_space_lookup(uint64_t root, uint64_t virt, uint64_t *phys, unsigned
         return false;
     }
     *phys = *entry & PTE_ADDRESS_MASK;
-    *rights = MEMORY_READ | (*entry & PTE_WRITABLE ? MEMORY_WRITE : 0) | (*entry & PTE_NO_EXECUTE ? 0 : MEMORY_EXECUTE);
+    *rights = MEMORY_READ | (*entry & PTE_WRITABLE ? MEMORY_WRITE : 0) |
+              (*entry & PTE_NO_EXECUTE ? 0 : MEMORY_EXECUTE) |
+              (*entry & PTE_CACHE_DISABLE ? ADDRESS_SPACE_UNCACHED : 0);
     return true;
 }
 

@@ -138,10 +138,19 @@ void paging_init(const struct boot_info *info)
     write_cr3(kernel_pml4);
 }
 
+/* The device registers the kernel mapped for itself: never device memory a task may map. */
+#define MAX_KERNEL_DEVICES 16
+static struct phys_range kernel_devices[MAX_KERNEL_DEVICES];
+static size_t kernel_device_count;
+
 void *paging_map_device(uint64_t phys, size_t size)
 {
     uint64_t base = phys & ~(uint64_t)(PAGE_SIZE - 1);
     uint64_t end = (phys + size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    if (kernel_device_count == MAX_KERNEL_DEVICES || end <= base) {
+        return NULL;
+    }
+    kernel_devices[kernel_device_count++] = (struct phys_range){base, end};
     for (uint64_t page = base; page < end; page += PAGE_SIZE) {
         uint64_t *entry = walk_create(PHYSMAP_BASE + page, 1);
         if (!entry) {
@@ -151,6 +160,16 @@ void *paging_map_device(uint64_t phys, size_t size)
         __asm__ volatile("invlpg (%0)" : : "r"(PHYSMAP_BASE + page) : "memory");
     }
     return phys_to_virt(phys);
+}
+
+bool paging_kernel_device_overlaps(uint64_t base, uint64_t end)
+{
+    for (size_t i = 0; i < kernel_device_count; i++) {
+        if (kernel_devices[i].base < end && kernel_devices[i].end > base) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool paging_translate(uint64_t virt, uint64_t *phys, uint64_t *flags)

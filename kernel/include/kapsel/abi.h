@@ -109,11 +109,12 @@ enum object_type {
     OBJECT_IRQ,
     OBJECT_FACTORY,
     OBJECT_SCHEDULER,
-    OBJECT_MEMORY,   /* the root task's source of physical memory */
-    OBJECT_CONSOLE,  /* the kernel console, for the root task's log service */
-    OBJECT_VM,       /* a guest-physical address space and its virtual CPUs */
-    OBJECT_ICU,      /* the interrupt controller: ties Irq objects to hardware interrupt lines */
-    OBJECT_IO_PORTS, /* x86 I/O port space: grants port ranges to tasks */
+    OBJECT_MEMORY,        /* the root task's source of physical memory */
+    OBJECT_CONSOLE,       /* the kernel console, for the root task's log service */
+    OBJECT_VM,            /* a guest-physical address space and its virtual CPUs */
+    OBJECT_ICU,           /* the interrupt controller: ties Irq objects to hardware interrupt lines */
+    OBJECT_IO_PORTS,      /* x86 I/O port space: grants port ranges to tasks */
+    OBJECT_DEVICE_MEMORY, /* physical ranges that are not RAM (device registers): maps them into the caller */
     OBJECT_TYPE_COUNT
 };
 
@@ -125,7 +126,7 @@ enum task_operation {
     TASK_UNMAP_CAPABILITY, /* [0] slot in the task, [1] UNMAP_* flags: revoke derived copies */
     TASK_DELETE_OBJECT,    /* [0] slot in the task whose capability has RIGHT_DELETE */
     TASK_CAPABILITY_INFO,  /* [0] slot -> [0] object type (0 if empty), [1] rights */
-    TASK_MEMORY_INFO,      /* [0] address -> [0] 1 if mapped, [1] MEMORY_* rights */
+    TASK_MEMORY_INFO,      /* [0] address -> [0] 1 if mapped, [1] MEMORY_* rights, [2] 1 if device memory (uncached) */
 };
 
 #define UNMAP_SELF 0x1u /* also remove the named mapping or capability itself, not only copies */
@@ -195,6 +196,18 @@ enum memory_operation {
     MEMORY_INFO,         /* -> [0] free bytes, [1] total bytes */
 };
 
+/*
+ * Device memory: device registers (PCI BARs, chipset MMIO) mapped uncached into the caller, as
+ * root mappings of the mapping database. From there TASK_MAP and map items pass them on (rights
+ * reduced, never executable) and TASK_UNMAP revokes them, exactly as memory. A physical range has
+ * one root mapping at a time: mapped again only once every page of it has been unmapped.
+ */
+enum device_memory_operation {
+    DEVICE_MEMORY_MAP = 1, /* [0] ITEM_MEMORY(page, order, MEMORY_READ [| MEMORY_WRITE], 0) in the caller,
+                              [1] physical address, aligned to 2^order pages: maps those device registers there */
+    DEVICE_MEMORY_INFO,    /* -> [0] physical address bits of the machine, [1] ranges mapped now, [2] pages in them */
+};
+
 enum console_operation {
     CONSOLE_WRITE = 1, /* [0] byte count, [1..] the bytes */
 };
@@ -231,6 +244,7 @@ enum root_capability {
     ROOT_CONSOLE,
     ROOT_ICU,
     ROOT_IO_PORTS,
+    ROOT_DEVICE_MEMORY,
     ROOT_FIRST_FREE_SLOT,
 };
 

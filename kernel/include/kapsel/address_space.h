@@ -29,11 +29,19 @@ enum error address_space_create(struct factory *quota, bool share_kernel_half, u
 /* Frees every page table of the user half (mappings must already be gone) and the root. */
 void address_space_destroy(uint64_t root, struct factory *quota);
 
-/* Maps one 4 KiB page with MEMORY_* rights; replaces any previous entry at virt. */
+/*
+ * Kernel-internal, next to the MEMORY_* rights of address_space_map and
+ * address_space_lookup: the page holds device registers and is mapped
+ * uncached (x86-64: PCD and PWT, which select UC through the PAT's reset value).
+ */
+#define ADDRESS_SPACE_UNCACHED 0x100u
+
+/* Maps one 4 KiB page with MEMORY_* rights (| ADDRESS_SPACE_UNCACHED); replaces any previous entry at virt. */
 enum error address_space_map(uint64_t root, struct factory *quota, uint64_t virt, uint64_t phys, unsigned rights);
 
 void address_space_unmap(uint64_t root, uint64_t virt);
 
+/* The page mapped at virt: its frame, and its MEMORY_* rights (| ADDRESS_SPACE_UNCACHED). */
 bool address_space_lookup(uint64_t root, uint64_t virt, uint64_t *phys, unsigned *rights);
 
 /* Calls visit for every mapped user page, lowest address first. */

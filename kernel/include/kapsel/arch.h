@@ -4,6 +4,7 @@
 
 #include <kapsel/boot_info.h>
 #include <kapsel/error.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Stops this CPU for good with interrupts off. */
@@ -23,6 +24,15 @@ _Noreturn void arch_reset_abruptly(void);
 
 /* A monotonic cycle counter for benchmarks and timeouts. */
 uint64_t arch_cycle_counter(void);
+
+/* Physical address bits the CPU decodes: device memory must lie below 2^bits. */
+unsigned arch_physical_address_bits(void);
+
+/*
+ * True if [base, end) (physical) touches device registers the kernel keeps for
+ * itself, such as its interrupt controllers: never device memory for a task.
+ */
+bool arch_kernel_device_range(uint64_t base, uint64_t end);
 
 struct calendar_time;
 

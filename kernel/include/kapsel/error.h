@@ -29,6 +29,7 @@ enum error {
     ERROR_CANCELED,           /* the IPC was aborted (thread deleted or its registers reset) */
     ERROR_MESSAGE_TOO_LONG,   /* words and items do not fit the message registers */
     ERROR_NOT_MAPPED,         /* no page or capability at the source of a map */
+    ERROR_NOT_DEVICE_MEMORY,  /* a physical range holds RAM, or registers the kernel keeps for itself */
     ERROR_COUNT
 };
 

@@ -19,6 +19,19 @@ void memory_mapping_init(void);
 enum error memory_allocate(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights);
 
 /*
+ * Device registers at phys (2^order pages, aligned to their size, already
+ * checked to be device memory) mapped uncached at virt as underived (root)
+ * mappings, rights MEMORY_READ [| MEMORY_WRITE]; from there they are mapped on
+ * and revoked as memory is, never executable. All or nothing. ERROR_BUSY if
+ * part of the range is mapped this way already (until all of it is unmapped),
+ * ERROR_SLOT_OCCUPIED if a destination page is in use.
+ */
+enum error memory_map_device(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights, uint64_t phys);
+
+/* Device ranges mapped with memory_map_device that still have a mapping, and their pages. */
+void memory_device_info(uint64_t *ranges, uint64_t *pages);
+
+/*
  * Maps (or with grant, moves) the 2^order pages at from_virt in from to
  * to_virt in to, rights reduced to rights. Unmapped source pages are skipped;
  * a destination page already mapped elsewhere is unmapped first.

@@ -96,6 +96,8 @@ enum error task_delete_object(uint64_t task, uint64_t slot);
 enum error task_capability_info(uint64_t task, uint64_t slot, enum object_type *type, unsigned *rights);
 /* Whether address is mapped in the task, and with which MEMORY_* rights. */
 enum error task_memory_info(uint64_t task, uint64_t address, bool *mapped, unsigned *rights);
+/* Whether address in the task is device memory, mapped uncached (false if nothing is mapped there). */
+enum error task_memory_is_device(uint64_t task, uint64_t address, bool *device);
 
 /* --- Thread --------------------------------------------------------------------------------- */
 
@@ -142,6 +144,20 @@ enum error icu_msi_info(uint64_t icu, uint64_t *total, uint64_t *available);
 /* Lets task use ports [first, first + count) (x86 I/O port space capability). */
 enum error io_ports_grant(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count);
 enum error io_ports_revoke(uint64_t io_ports, uint64_t task, uint64_t first, uint64_t count);
+
+/* --- Device memory (a bus driver's: registers that are not RAM) ------------------------------- */
+
+/*
+ * Maps the device registers at physical address phys uncached at the caller's region named by item
+ * (ITEM_MEMORY(page, order, MEMORY_READ [| MEMORY_WRITE], 0): 2^order pages, phys aligned to their
+ * size), as the root of their mappings: task_map and map items pass them on, task_unmap revokes them.
+ * ERROR_NOT_DEVICE_MEMORY if part of the range is RAM or registers the kernel keeps (its interrupt
+ * controllers), ERROR_BUSY if part of it is mapped this way already, ERROR_OUT_OF_RANGE if it lies
+ * beyond the physical address width, ERROR_SLOT_OCCUPIED if a destination page is in use.
+ */
+enum error device_memory_map(uint64_t device_memory, uint64_t item, uint64_t phys);
+/* The machine's physical address bits, and how many ranges device_memory_map has mapped now, of how many pages. */
+enum error device_memory_info(uint64_t device_memory, unsigned *address_bits, uint64_t *ranges, uint64_t *pages);
 
 /* --- Vm ------------------------------------------------------------------------------------ */
 

@@ -27,6 +27,9 @@ void paging_init(const struct boot_info *info);
 /* Maps device registers uncached into the physmap; returns their virtual address or NULL. */
 void *paging_map_device(uint64_t phys, size_t size);
 
+/* True if [base, end) overlaps device registers paging_map_device mapped for the kernel. */
+bool paging_kernel_device_overlaps(uint64_t base, uint64_t end);
+
 /* Physical address of the kernel's PML4; user address spaces share its upper half. */
 uint64_t paging_kernel_root(void);
 
