@@ -73,31 +73,15 @@ static const char *unresolvable(uint64_t address, uint64_t flags)
  */
 #define FAULT_AROUND_ORDER 4u
 
-/*
- * Allocates the block of 2^order fresh pages from copy: ERROR_NONE, ERROR_OVERLAP if a page of it is already there
- * (nothing is kept then), or the allocation's error (likewise).
- */
-static enum error allocate_fresh_block(uint64_t copy, unsigned order)
-{
-    for (uint64_t page = 0; page < (1ull << order); page++) {
-        bool existed = false;
-        enum error error = root_page_allocate(copy + page * ROOT_PAGE_SIZE, MEMORY_READ | MEMORY_WRITE, &existed);
-        if (error != ERROR_NONE || existed) {
-            root_pages_release(copy, page);
-            return error != ERROR_NONE ? error : ERROR_OVERLAP;
-        }
-    }
-    return ERROR_NONE;
-}
-
 /* The fault at page in the heap: a fresh block around it if one fits (*order FAULT_AROUND_ORDER), else the page. */
 static enum error allocate_heap(const struct microapp *app, uint64_t *page, unsigned *order)
 {
     uint64_t block_bytes = ROOT_PAGE_SIZE << FAULT_AROUND_ORDER;
     uint64_t block = *page & ~(block_bytes - 1);
     if (block - APP_HEAP_BASE + block_bytes <= app->manifest->memory) {
-        enum error error = allocate_fresh_block(copy_of(app, REGION_HEAP, block), FAULT_AROUND_ORDER);
-        if (error != ERROR_OVERLAP) {
+        enum error error =
+            root_block_allocate(copy_of(app, REGION_HEAP, block), FAULT_AROUND_ORDER, MEMORY_READ | MEMORY_WRITE);
+        if (error != ERROR_SLOT_OCCUPIED) {
             *page = error == ERROR_NONE ? block : *page;
             *order = error == ERROR_NONE ? FAULT_AROUND_ORDER : 0;
             return error;

@@ -37,6 +37,11 @@ enum error root_page_allocate(uint64_t address, unsigned rights, bool *existed)
     return *existed ? ERROR_NONE : error;
 }
 
+enum error root_block_allocate(uint64_t address, unsigned order, unsigned rights)
+{
+    return memory_allocate(ROOT_MEMORY, ITEM_MEMORY(address / ROOT_PAGE_SIZE, order, rights, 0));
+}
+
 unsigned root_block_order(uint64_t page, uint64_t pages)
 {
     unsigned order = 0;

@@ -64,6 +64,12 @@ uint64_t scratch_window(size_t index);
  */
 enum error root_page_allocate(uint64_t address, unsigned rights, bool *existed);
 
+/*
+ * Allocates 2^order fresh zeroed pages at address (aligned to the block) in one kernel call; ERROR_SLOT_OCCUPIED
+ * (and nothing allocated) if any page of the block is already there.
+ */
+enum error root_block_allocate(uint64_t address, unsigned order, unsigned rights);
+
 /* The largest item a map or unmap takes at once (the kernel's MAX_MAP_ORDER): 2^18 pages, 1 GiB. */
 #define ROOT_MAX_BLOCK_ORDER 18u
 

@@ -64,25 +64,35 @@ void fake_reset(void)
 
 enum error memory_allocate(uint64_t memory, uint64_t item)
 {
-    if (memory != ROOT_MEMORY || ITEM_TYPE(item) != ITEM_TYPE_MEMORY || ITEM_ORDER(item) != 0) {
+    if (memory != ROOT_MEMORY || ITEM_TYPE(item) != ITEM_TYPE_MEMORY) {
         return ERROR_INVALID_ARGUMENT;
     }
     uint64_t address = ITEM_BASE(item) << PAGE_SHIFT_BITS;
-    if (fake_page_present(address)) {
-        return ERROR_SLOT_OCCUPIED;
+    uint64_t count = 1ull << ITEM_ORDER(item);
+    if (address % (PAGE * count) != 0) {
+        return ERROR_INVALID_ARGUMENT;
+    }
+    for (uint64_t i = 0; i < count; i++) { /* as the kernel does: the whole block is checked first */
+        if (fake_page_present(address + i * PAGE)) {
+            return ERROR_SLOT_OCCUPIED;
+        }
     }
     enum error error = injected("memory_allocate");
     if (error != ERROR_NONE) {
         return error;
     }
-    if (page_count == MAX_PAGES) {
-        abort_with("too many pages");
+    for (uint64_t i = 0; i < count; i++) {
+        if (page_count == MAX_PAGES) {
+            abort_with("too many pages");
+        }
+        uint64_t page_address = address + i * PAGE;
+        void *page =
+            mmap((void *)(uintptr_t)page_address, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page != (void *)(uintptr_t)page_address) {
+            abort_with("cannot map a page where the root task wants it");
+        }
+        pages[page_count++] = page_address;
     }
-    void *page = mmap((void *)(uintptr_t)address, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (page != (void *)(uintptr_t)address) {
-        abort_with("cannot map a page where the root task wants it");
-    }
-    pages[page_count++] = address;
     fake.allocate_count++;
     return ERROR_NONE;
 }
