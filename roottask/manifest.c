@@ -492,6 +492,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         {"icu", MANIFEST_CAPABILITY_ICU},
         {"io_ports", MANIFEST_CAPABILITY_IO_PORTS},
         {"device_memory", MANIFEST_CAPABILITY_DEVICE_MEMORY},
+        {"dma_memory", MANIFEST_CAPABILITY_DMA_MEMORY},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (token_equals(source, plain[i].name)) {
@@ -503,7 +504,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
     if (!token_starts_with(source, "peer:")) {
         return fail(parser,
                     "unknown capability %T (known: log, factory, scheduler, icu, io_ports, device_memory, "
-                    "peer:<app>)",
+                    "dma_memory, peer:<app>)",
                     source);
     }
     struct token peer = {source->start + 5, source->length - 5};

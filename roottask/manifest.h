@@ -44,7 +44,8 @@
  *     region-name = letter { letter | digit | "_" | "-" }         -- at most 31 bytes
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
- *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "device_memory" | "peer:" app-name
+ *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "device_memory" | "dma_memory"
+ *                | "peer:" app-name
  *     option     = "quota=" size                                  -- factory only, and required there
  *     text       = at most 255 bytes, no control bytes, no '#'
  *
@@ -103,6 +104,9 @@
  *              mapping device MMIO (physical ranges that are not RAM, nor the
  *              kernel's interrupt controllers) into the app, uncached, and
  *              passing it on to drivers: the PCI Micro-App only (it gives no RAM)
+ *   dma_memory drivers only: memory whose physical address the holder learns
+ *              (physically contiguous, zeroed RAM for rings and buffers,
+ *              charged to the app's quota, frames included)
  *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
  *              this manifest, declared before or after); <app> receives this
  *              app's messages with the gate label = this app's index in the
@@ -159,6 +163,7 @@ enum manifest_capability_type {
     MANIFEST_CAPABILITY_IO_PORTS,
     MANIFEST_CAPABILITY_PEER,
     MANIFEST_CAPABILITY_DEVICE_MEMORY,
+    MANIFEST_CAPABILITY_DMA_MEMORY,
 };
 
 struct manifest_capability {

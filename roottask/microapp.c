@@ -178,6 +178,9 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
     case MANIFEST_CAPABILITY_DEVICE_MEMORY:
         *source = ROOT_DEVICE_MEMORY;
         return ERROR_NONE;
+    case MANIFEST_CAPABILITY_DMA_MEMORY:
+        *source = ROOT_DMA_MEMORY;
+        return ERROR_NONE;
     case MANIFEST_CAPABILITY_PEER: {
         const struct microapp *peer = &apps[capability->peer];
         if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED) {

@@ -1,5 +1,6 @@
 #include <kapsel/console_object.h>
 #include <kapsel/device_memory.h>
+#include <kapsel/dma_memory.h>
 #include <kapsel/factory.h>
 #include <kapsel/icu.h>
 #include <kapsel/io_ports.h>
@@ -361,6 +362,8 @@ static enum error invoke_object(struct capability *capability, uint64_t tag, uin
         return io_ports_invoke(capability, tag, message, reply_words);
     case OBJECT_DEVICE_MEMORY:
         return device_memory_invoke(capability, tag, message, reply_words);
+    case OBJECT_DMA_MEMORY:
+        return dma_memory_invoke(capability, tag, message, reply_words);
     default:
         return ERROR_INVALID_OPERATION;
     }

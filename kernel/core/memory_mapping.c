@@ -36,6 +36,25 @@ struct device_region {
 static struct device_region *device_regions;
 static uint64_t device_region_count, device_region_pages;
 
+/*
+ * DMA memory is RAM from the frame allocator, so its pages use the frame
+ * trees; a dma_block remembers one allocation (2^order contiguous frames) and
+ * whom it is charged to. A page whose tree empties stays allocated until every
+ * page of the block is unmapped: then the block goes back to the allocator and
+ * its charge to the factory that allocated it, whoever holds the mappings by
+ * then (a grant moves the root, not the charge).
+ */
+struct dma_block {
+    struct dma_block *next;
+    uint64_t base, end;    /* physical, aligned to the block's size */
+    unsigned order;        /* 2^order frames */
+    uint64_t mapped_pages; /* pages whose tree is not empty */
+    struct factory *quota; /* paid for the frames and this record */
+};
+
+static struct dma_block *dma_blocks;
+static uint64_t dma_block_count, dma_block_pages;
+
 void memory_mapping_init(void)
 {
     const struct frame_allocator *frames = physical_memory();
@@ -84,6 +103,45 @@ static void device_page_released(struct device_region *region)
     if (--region->mapped_pages == 0) {
         free_region(region);
     }
+}
+
+static uint64_t dma_charge(unsigned order)
+{
+    return kmem_charge_size(sizeof(struct dma_block)) + ((uint64_t)FRAME_SIZE << order);
+}
+
+/* The DMA block the RAM frame at phys belongs to, or NULL. */
+static struct dma_block *dma_block_of(uint64_t phys)
+{
+    for (struct dma_block *block = dma_blocks; block; block = block->next) {
+        if (phys >= block->base && phys < block->end) {
+            return block;
+        }
+    }
+    return NULL;
+}
+
+/* A page of the block has no mapping left; the block's frames and charge go back with its last one. */
+static void dma_page_released(struct dma_block *block)
+{
+    if (--block->mapped_pages != 0) {
+        return;
+    }
+    for (struct dma_block **link = &dma_blocks; *link; link = &(*link)->next) {
+        if (*link == block) {
+            *link = block->next;
+            break;
+        }
+    }
+    struct factory *quota = block->quota;
+    unsigned order = block->order;
+    dma_block_count--;
+    dma_block_pages -= (uint64_t)1 << order;
+    if (frame_allocator_free(physical_memory(), block->base, order) != ERROR_NONE) {
+        panic("DMA block %#llx of order %u was not allocated", (unsigned long long)block->base, order);
+    }
+    kmem_free(block, sizeof(*block));
+    factory_refund(quota, dma_charge(order));
 }
 
 /* The derivation tree of the page at phys, and in *device its device region (NULL: a RAM frame); NULL if neither. */
@@ -162,8 +220,11 @@ static void revoke(struct memory_mapping *mapping, uint64_t phys, bool include_s
     struct mapping_tree *tree = tree_of(phys, &device);
     mapping_tree_revoke(tree, &mapping->node, include_self, unmap_revoked, NULL);
     if (mapping_tree_empty(tree)) {
+        struct dma_block *dma = device ? NULL : dma_block_of(phys);
         if (device) {
             device_page_released(device);
+        } else if (dma) {
+            dma_page_released(dma);
         } else {
             frame_allocator_free(physical_memory(), phys, 0);
         }
@@ -276,6 +337,79 @@ enum error memory_map_device(struct memory_space *space, uint64_t virt, unsigned
     return ERROR_NONE;
 }
 
+enum error memory_allocate_dma(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights,
+                               uint64_t *phys)
+{
+    if (!valid_range(virt, order) || !(rights & MEMORY_READ) || (rights & ~(MEMORY_READ | MEMORY_WRITE))) {
+        return ERROR_INVALID_ARGUMENT;
+    }
+    uint64_t pages = (uint64_t)1 << order;
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t old_phys;
+        unsigned old_rights;
+        if (address_space_lookup(space->root, virt + i * FRAME_SIZE, &old_phys, &old_rights)) {
+            return ERROR_SLOT_OCCUPIED;
+        }
+    }
+    enum error error = factory_charge(space->quota, dma_charge(order));
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    uint64_t base;
+    struct dma_block *block = kmem_alloc(sizeof(*block));
+    if (!block || frame_allocator_alloc(physical_memory(), order, &base) != ERROR_NONE) {
+        kmem_free(block, sizeof(*block));
+        factory_refund(space->quota, dma_charge(order));
+        return ERROR_OUT_OF_MEMORY;
+    }
+    memset(phys_to_virt(base), 0, (size_t)FRAME_SIZE << order);
+    /* Every page counts as mapped until it is, or is given up below: the block goes with the last. */
+    *block = (struct dma_block){dma_blocks, base, base + pages * FRAME_SIZE, order, pages, space->quota};
+    dma_blocks = block;
+    dma_block_count++;
+    dma_block_pages += pages;
+    for (uint64_t i = 0; i < pages; i++) {
+        struct memory_mapping *mapping;
+        uint64_t page = virt + i * FRAME_SIZE;
+        error = new_record(space, page, &mapping);
+        if (error == ERROR_NONE) {
+            error = address_space_map(space->root, space->quota, page, base + i * FRAME_SIZE, rights);
+            if (error != ERROR_NONE) {
+                free_record(mapping);
+            }
+        }
+        if (error != ERROR_NONE) {
+            /* All or nothing: the pages mapped so far are unmapped, the others given up; the last frees it all. */
+            memory_unmap(space, virt, order, true);
+            for (uint64_t j = i; j < pages; j++) {
+                dma_page_released(block);
+            }
+            return error;
+        }
+        struct device_region *device;
+        mapping_tree_insert_root(tree_of(base + i * FRAME_SIZE, &device), &mapping->node);
+    }
+    *phys = base;
+    return ERROR_NONE;
+}
+
+uint64_t memory_dma_physical(struct memory_space *space, uint64_t virt)
+{
+    uint64_t page = virt & ~(uint64_t)(FRAME_SIZE - 1);
+    uint64_t phys;
+    unsigned rights;
+    if (!find_mapping(space, page, &phys, &rights) || !dma_block_of(phys)) {
+        return 0;
+    }
+    return phys + (virt - page);
+}
+
+void memory_dma_info(uint64_t *blocks, uint64_t *pages)
+{
+    *blocks = dma_block_count;
+    *pages = dma_block_pages;
+}
+
 void memory_device_info(uint64_t *ranges, uint64_t *pages)
 {
     *ranges = device_region_count;
@@ -314,8 +448,8 @@ static enum error map_page(struct memory_space *from, uint64_t from_virt, unsign
     if (to->guest_physical) {
         new_rights = (new_rights & ~MEMORY_EXECUTE) | (rights & MEMORY_EXECUTE);
     }
-    if (device) {
-        new_rights &= ~MEMORY_EXECUTE; /* device registers are never code, not even a guest's */
+    if (device || dma_block_of(phys)) {
+        new_rights &= ~MEMORY_EXECUTE; /* device registers and DMA memory are never code, not even a guest's */
     }
     if (!(new_rights & MEMORY_READ)) {
         return ERROR_MISSING_RIGHTS;

@@ -3,6 +3,7 @@
 #include <kapsel/boot_files.h>
 #include <kapsel/console_object.h>
 #include <kapsel/device_memory.h>
+#include <kapsel/dma_memory.h>
 #include <kapsel/elf.h>
 #include <kapsel/factory.h>
 #include <kapsel/icu.h>
@@ -130,6 +131,7 @@ void root_task_create(const struct boot_info *info)
     capability_install(&root->slots[ROOT_IO_PORTS], io_ports_object(), RIGHT_WRITE | RIGHT_GRANT);
     capability_install(&root->slots[ROOT_DEVICE_MEMORY], device_memory_object(),
                        RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
+    capability_install(&root->slots[ROOT_DMA_MEMORY], dma_memory_object(), RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
 
     load_segments(root, search.data, &elf);
     check(memory_allocate(&root->space, ROOT_STACK_TOP - ROOT_STACK_SIZE, 4, MEMORY_READ | MEMORY_WRITE), "stack");

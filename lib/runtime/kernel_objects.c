@@ -323,6 +323,26 @@ enum error device_memory_info(uint64_t device_memory, unsigned *address_bits, ui
     return error;
 }
 
+enum error dma_memory_allocate(uint64_t dma_memory, uint64_t item, uint64_t *phys)
+{
+    enum error error = operate1(dma_memory, DMA_MEMORY_ALLOCATE, item);
+    if (error == ERROR_NONE) {
+        *phys = utcb()->message[0];
+    }
+    return error;
+}
+
+enum error dma_memory_info(uint64_t dma_memory, uint64_t address, uint64_t *phys, uint64_t *blocks, uint64_t *pages)
+{
+    enum error error = operate1(dma_memory, DMA_MEMORY_INFO, address);
+    if (error == ERROR_NONE) {
+        *phys = utcb()->message[0];
+        *blocks = utcb()->message[1];
+        *pages = utcb()->message[2];
+    }
+    return error;
+}
+
 enum error console_write(uint64_t console, const char *bytes, size_t length)
 {
     if (length > CONSOLE_WRITE_MAX_BYTES) {

@@ -556,7 +556,7 @@ static void capabilities_are_checked(void **state)
     expect_error(
         "microapp a\nimage a.elf\ncapability console\n",
         "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, icu, io_ports, device_memory, "
-        "peer:<app>)");
+        "dma_memory, peer:<app>)");
     expect_error("microapp a\nimage a.elf\ncapability factory\n",
                  "manifest line 3: capability 'factory' needs quota=<size>");
     expect_error("microapp a\nimage a.elf\ncapability factory size=4K\n",
@@ -604,10 +604,32 @@ static void driver_capabilities_are_parsed(void **state)
                  "manifest line 3: capability 'device_memory' takes no options, found 'quota=4K'");
     expect_error("microapp a\nimage a.elf\ncapability Device_memory\n",
                  "manifest line 3: unknown capability 'Device_memory' (known: log, factory, scheduler, icu, io_ports, "
-                 "device_memory, peer:<app>)");
+                 "device_memory, dma_memory, peer:<app>)");
     expect_error("microapp a\nimage a.elf\ncapability device_memory:0xfed00000\n",
                  "manifest line 3: unknown capability 'device_memory:0xfed00000' (known: log, factory, scheduler, icu, "
-                 "io_ports, device_memory, peer:<app>)");
+                 "io_ports, device_memory, dma_memory, peer:<app>)");
+}
+
+/* DMA memory (RAM whose physical address the holder learns): a driver's source like the others, named once. */
+static void dma_memory_is_parsed(void **state)
+{
+    (void)state;
+    expect_ok("microapp net\n"
+              "  image virtio_net.elf\n"
+              "  capability log\n"
+              "  capability dma_memory   # rings and buffers\n");
+    const struct manifest_app *app = &manifest.apps[0];
+    assert_int_equal(app->capability_count, 2);
+    assert_int_equal(app->capabilities[1].type, MANIFEST_CAPABILITY_DMA_MEMORY);
+    assert_string_equal(app->capabilities[1].name, "dma_memory");
+    assert_int_equal(app->capabilities[1].line, 4);
+    expect_error("microapp a\nimage a.elf\ncapability dma_memory\ncapability dma_memory\n",
+                 "manifest line 4: capability 'dma_memory' is given twice for microapp 'a' (first on line 3)");
+    expect_error("microapp a\nimage a.elf\ncapability dma_memory quota=4K\n",
+                 "manifest line 3: capability 'dma_memory' takes no options, found 'quota=4K'");
+    expect_error("microapp a\nimage a.elf\ncapability DMA_memory\n",
+                 "manifest line 3: unknown capability 'DMA_memory' (known: log, factory, scheduler, icu, io_ports, "
+                 "device_memory, dma_memory, peer:<app>)");
 }
 
 static void factories_must_leave_quota_for_the_app(void **state)
@@ -853,6 +875,7 @@ int main(void)
         cmocka_unit_test(numbers_are_checked),
         cmocka_unit_test(capabilities_are_checked),
         cmocka_unit_test(driver_capabilities_are_parsed),
+        cmocka_unit_test(dma_memory_is_parsed),
         cmocka_unit_test(factories_must_leave_quota_for_the_app),
         cmocka_unit_test(too_many_apps_is_an_error),
         cmocka_unit_test(arguments_have_a_length_limit),

@@ -272,21 +272,25 @@ static void start_hands_over_capabilities_without_delete(void **state)
 static void driver_capabilities_come_from_the_root_slots(void **state)
 {
     (void)state;
-    use_manifest("microapp pci\n image app.elf\n capability device_memory\n capability io_ports\n capability icu\n");
+    use_manifest("microapp pci\n image app.elf\n capability device_memory\n capability io_ports\n capability icu\n"
+                 " capability dma_memory\n");
     const char *output = start_all();
     assert_int_equal(apps[0].state, MICROAPP_RUNNING);
-    assert_non_null(strstr(output, "3 named capabilities"));
+    assert_non_null(strstr(output, "4 named capabilities"));
     assert_int_equal(fake.created_count, 4); /* factory, task, thread, pager gate: nothing for the named ones */
-    assert_int_equal(fake.capability_map_count, 6);
+    assert_int_equal(fake.capability_map_count, 7);
     unsigned named = RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT;
     expect_capability_map(3, ROOT_DEVICE_MEMORY, named, APP_FIRST_NAMED);
     expect_capability_map(4, ROOT_IO_PORTS, named, APP_FIRST_NAMED + 1);
     expect_capability_map(5, ROOT_ICU, named, APP_FIRST_NAMED + 2);
+    expect_capability_map(6, ROOT_DMA_MEMORY, named, APP_FIRST_NAMED + 3);
     const struct app_environment *environment =
         (const struct app_environment *)(uintptr_t)(WINDOW(0) + SCRATCH_ENVIRONMENT_OFFSET);
-    assert_int_equal(environment->named_count, 3);
+    assert_int_equal(environment->named_count, 4);
     assert_string_equal(environment->named[0].name, "device_memory");
     assert_int_equal(environment->named[0].slot, APP_FIRST_NAMED);
+    assert_string_equal(environment->named[3].name, "dma_memory");
+    assert_int_equal(environment->named[3].slot, APP_FIRST_NAMED + 3);
     /* The app ends: the root task deletes only what it made, never its own singletons. */
     microapp_finish(&apps[0]);
     for (size_t i = 0; i < fake.deleted_count; i++) {

@@ -6,11 +6,11 @@
 #include <string.h>
 
 extern const struct user_test_table capability_tests, factory_tests, ipc_tests, memory_tests, thread_tests, irq_tests,
-    msi_tests, fault_tests, vm_tests, clock_tests, device_memory_tests;
+    msi_tests, fault_tests, vm_tests, clock_tests, device_memory_tests, dma_memory_tests;
 
 static const struct user_test_table *const tables[] = {
     &capability_tests, &factory_tests, &ipc_tests, &memory_tests, &thread_tests,        &irq_tests,
-    &msi_tests,        &fault_tests,   &vm_tests,  &clock_tests,  &device_memory_tests,
+    &msi_tests,        &fault_tests,   &vm_tests,  &clock_tests,  &device_memory_tests, &dma_memory_tests,
 };
 
 static bool current_failed;

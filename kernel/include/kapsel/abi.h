@@ -115,6 +115,7 @@ enum object_type {
     OBJECT_ICU,           /* the interrupt controller: ties Irq objects to hardware interrupt lines */
     OBJECT_IO_PORTS,      /* x86 I/O port space: grants port ranges to tasks */
     OBJECT_DEVICE_MEMORY, /* physical ranges that are not RAM (device registers): maps them into the caller */
+    OBJECT_DMA_MEMORY,    /* contiguous RAM for device drivers: the caller learns its physical address */
     OBJECT_TYPE_COUNT
 };
 
@@ -208,6 +209,23 @@ enum device_memory_operation {
     DEVICE_MEMORY_INFO,    /* -> [0] physical address bits of the machine, [1] ranges mapped now, [2] pages in them */
 };
 
+/*
+ * DMA memory: physically contiguous, zeroed RAM frames for a driver to hand its device (there is no
+ * IOMMU: the holder learns physical addresses). The frames are root mappings of the mapping database,
+ * mapped on and revoked like memory, never executable; they are charged (FRAME_SIZE a page, with the
+ * mapping records and page tables) to the caller's factory and go back when the last mapping of every
+ * page of the block is gone.
+ */
+enum dma_memory_operation {
+    DMA_MEMORY_ALLOCATE = 1, /* [0] ITEM_MEMORY(page, order, MEMORY_READ [| MEMORY_WRITE], 0) in the caller,
+                                order <= DMA_MEMORY_MAX_ORDER -> [0] physical address of the first frame
+                                (the block is aligned to its size) */
+    DMA_MEMORY_INFO,         /* [0] address in the caller -> [0] physical address of that byte if DMA memory
+                                is mapped there (0: none), [1] blocks allocated now, [2] pages in them */
+};
+
+#define DMA_MEMORY_MAX_ORDER 9 /* 2 MiB at once */
+
 enum console_operation {
     CONSOLE_WRITE = 1, /* [0] byte count, [1..] the bytes */
 };
@@ -245,6 +263,7 @@ enum root_capability {
     ROOT_ICU,
     ROOT_IO_PORTS,
     ROOT_DEVICE_MEMORY,
+    ROOT_DMA_MEMORY,
     ROOT_FIRST_FREE_SLOT,
 };
 

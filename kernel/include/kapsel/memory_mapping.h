@@ -28,6 +28,24 @@ enum error memory_allocate(struct memory_space *space, uint64_t virt, unsigned o
  */
 enum error memory_map_device(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights, uint64_t phys);
 
+/*
+ * DMA memory: 2^order physically contiguous frames, aligned to their size and
+ * zeroed, mapped at virt as underived (root) mappings with rights MEMORY_READ
+ * [| MEMORY_WRITE]; their physical address in *phys. The frames and a block
+ * record are charged to the space's factory until every page is unmapped;
+ * mapped on and revoked as memory is, never executable. All or nothing:
+ * ERROR_SLOT_OCCUPIED if a destination page is in use, ERROR_QUOTA_EXCEEDED,
+ * ERROR_OUT_OF_MEMORY (no free block of that size).
+ */
+enum error memory_allocate_dma(struct memory_space *space, uint64_t virt, unsigned order, unsigned rights,
+                               uint64_t *phys);
+
+/* The physical address of virt if the space maps DMA memory there (root or derived), else 0. */
+uint64_t memory_dma_physical(struct memory_space *space, uint64_t virt);
+
+/* DMA blocks with a mapping left, and their pages. */
+void memory_dma_info(uint64_t *blocks, uint64_t *pages);
+
 /* Device ranges mapped with memory_map_device that still have a mapping, and their pages. */
 void memory_device_info(uint64_t *ranges, uint64_t *pages);
 

@@ -158,6 +158,12 @@ enum error io_ports_revoke(uint64_t io_ports, uint64_t task, uint64_t first, uin
 enum error device_memory_map(uint64_t device_memory, uint64_t item, uint64_t phys);
 /* The machine's physical address bits, and how many ranges device_memory_map has mapped now, of how many pages. */
 enum error device_memory_info(uint64_t device_memory, unsigned *address_bits, uint64_t *ranges, uint64_t *pages);
+/* 2^order contiguous zeroed RAM frames mapped at item (ITEM_MEMORY(page, order, READ [| WRITE], 0)); *phys: the first.
+ */
+enum error dma_memory_allocate(uint64_t dma_memory, uint64_t item, uint64_t *phys);
+/* The physical address of address in the caller if DMA memory is mapped there (0: none), and the blocks and pages
+ * allocated now. */
+enum error dma_memory_info(uint64_t dma_memory, uint64_t address, uint64_t *phys, uint64_t *blocks, uint64_t *pages);
 
 /* --- Vm ------------------------------------------------------------------------------------ */
 
