@@ -94,7 +94,7 @@ static void send_frame(struct virtio_net *net)
         net->statistics.tx_malformed++;
         return;
     }
-    uint8_t header[VIRTIO_NET_HEADER_SIZE];
+    uint8_t header[VIRTIO_NET_HEADER_SIZE] = {0}; /* filled: readable_bytes is the sum of the readable segments */
     copy_from_chain(chain, 0, header, sizeof(header));
     uint64_t length = chain->readable_bytes - VIRTIO_NET_HEADER_SIZE;
     if ((header[HEADER_FLAGS] & REFUSED_HEADER_FLAGS) || header[HEADER_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE ||
