@@ -27,12 +27,12 @@ struct port {
     const char *region;
     const char *peer;
     struct frame_link link; /* end 0; the VM's uvmm (or the agent) holds end 1 */
-    bool closed;
-    bool needs_wake;
     uint64_t frames_in;
     uint64_t frames_out;
     uint64_t dropped_destination_full; /* this port's frames that a full destination ring refused */
-    bool broken;                       /* the VM's side corrupted the ring: the port is ignored */
+    bool closed;
+    bool needs_wake;
+    bool broken; /* the VM's side corrupted the ring: the port is ignored */
 };
 
 static struct port ports[SWITCH_MAX_PORTS];
