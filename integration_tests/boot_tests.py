@@ -10,9 +10,11 @@ import argparse
 import concurrent.futures
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux_disks  # noqa: E402  (sibling module)
@@ -21,7 +23,7 @@ import qemu_runner  # noqa: E402  (sibling module)
 
 class Scenario:
     def __init__(self, name, check, machine="q35", append="ktest", initrd="archive", timeout=120, extra=(),
-                 until=None):
+                 until=None, during=None):
         self.name = name
         self.check = check  # check(verdict, log_text) -> error message or None
         self.machine = machine
@@ -30,6 +32,7 @@ class Scenario:
         self.timeout = timeout
         self.extra = extra
         self.until = until
+        self.during = during  # run on the host while the system runs (qemu_runner.run_qemu); check sees its result
 
 
 def self_tests_pass(verdict, log):
@@ -299,13 +302,88 @@ def pci_bus_checks():
         expect_absent(" problem: "))
 
 
-def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive):
+# The host's NIC reachable from outside QEMU: the PCI bus Micro-App hands the virtio-net to the driver Micro-App
+# (nic), an uplink port of the switch; QEMU's user-mode network forwards a free host port to the agent's health
+# check (10.0.2.15:8080). The host connects while the system runs; after that one answer the agent ends, the
+# switch closes the uplink, nic resets the device and gives it back, pci_bus ends, and so does the run.
+UPLINK_HOST_NAME = "kapsel-uplink"
+UPLINK_DEADLINE = 90  # seconds for the health check to answer from the host
+
+
+def free_host_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def uplink_extra(port):
+    return ("-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-10.0.2.15:8080" % port,
+            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on")
+
+
+def health_check_from_host(port, seconds=UPLINK_DEADLINE):
+    """Connects to 127.0.0.1:port until an answer arrives or the deadline passes: (answer or None, last problem)."""
+    def attempt():
+        deadline = time.monotonic() + seconds
+        problem = "no attempt"
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                    connection.settimeout(max(1.0, min(10.0, deadline - time.monotonic())))
+                    answer = b""
+                    while True:
+                        chunk = connection.recv(4096)
+                        if not chunk:
+                            break
+                        answer += chunk
+                if answer:
+                    return answer.decode("utf-8", errors="replace"), None
+                problem = "the connection closed without an answer (the system is not up yet)"
+            except OSError as error:
+                problem = str(error)
+            # Between attempts, a short pause: the forwarded port answers "refused" at once until QEMU listens.
+            time.sleep(0.2)
+        return None, problem
+    return attempt
+
+
+def expect_health_answer(host_name):
+    """The host's connection got "kapsel <host name> up <n> s"."""
+    def check(verdict, log):
+        answer, problem = verdict.during or (None, "the host's client did not run")
+        if answer is None:
+            return "no health check answer from the host's side: %s" % problem
+        if not re.fullmatch(r"kapsel %s up \d+ s\r?\n?" % re.escape(host_name), answer):
+            return "unexpected health check answer %r" % answer
+        return None
+    return check
+
+
+def uplink_checks():
+    return all_of(
+        expect_outcome("passed", "pci_bus: exited with status 0", "nic: exited with status 0",
+                       "switch: exited with status 0", "agent: exited with status 0"),
+        expect_health_answer(UPLINK_HOST_NAME),
+        expect_line(re.escape("[pci_bus] pci_bus: 00:02.0 handed to nic (2 BARs, ") + r"\d+ MSI-X vectors\)"),
+        expect_line(re.escape("[nic] nic: virtio-net 00:02.0 up: MAC 52:54:00:12:34:56, ") +
+                    r"\d+ MSI-X vectors, link up"),
+        expect_line(re.escape("[agent] agent %s: answered 1 health checks" % UPLINK_HOST_NAME)),
+        expect_line(re.escape("[pci_bus] pci_bus: nic released 00:02.0")),
+        expect_line(re.escape("[nic] nic: ") + r"[1-9]\d* frames received \([1-9]\d* to the switch, 0 dropped there\), "
+                    r"[1-9]\d* sent from the switch, .*"),
+        expect_absent("[nic] nic: the "))
+
+
+def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, uplink_archive):
     finished = "^roottask: all Micro-Apps finished"
+    uplink_port = free_host_port()
     return [
         Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
         Scenario("pci_bus_lists_the_q35_functions", pci_bus_checks(), initrd=pci_archive, append="", until=finished,
                  extra=PCI_EXTRA),
+        Scenario("host_reaches_the_agent_through_the_nic_driver", uplink_checks(), initrd=uplink_archive, append="",
+                 until=finished, extra=uplink_extra(uplink_port), during=health_check_from_host(uplink_port)),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
                                        "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES, *NET_LINES),
@@ -354,7 +432,7 @@ def run_scenario(scenario, kernel, archive, log_dir):
     initrd = archive if scenario.initrd == "archive" else scenario.initrd
     log_path = os.path.join(log_dir, scenario.name + ".log")
     verdict = qemu_runner.run_qemu(scenario.machine, kernel, initrd, scenario.append, log_path, scenario.timeout,
-                                   until=scenario.until, extra=scenario.extra)
+                                   until=scenario.until, extra=scenario.extra, during=scenario.during)
     with open(log_path, encoding="utf-8", errors="replace") as handle:
         log = handle.read()
     return verdict, scenario.check(verdict, log)
@@ -370,6 +448,8 @@ def main():
     parser.add_argument("--linux-data-image", required=True, help="the Linux guests' read-only ext4 disk")
     parser.add_argument("--linux-scratch-image", required=True, help="the Linux guests' writable scratch disk")
     parser.add_argument("--pci-archive", required=True, help="root task and the PCI bus Micro-App")
+    parser.add_argument("--uplink-archive", required=True,
+                        help="root task, PCI bus, NIC driver, switch and agent (the host's NIC)")
     parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
@@ -379,7 +459,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive,
                                   args.linux_archive, (args.linux_data_image, args.linux_scratch_image),
-                                  args.pci_archive)
+                                  args.pci_archive, args.uplink_archive)
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
                        for s in all_scenarios]

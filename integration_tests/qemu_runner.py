@@ -17,6 +17,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,6 +37,7 @@ class Verdict:
     skipped: int = 0
     log_path: str = ""
     seconds: float = 0.0
+    during: object = None  # what run_qemu's `during` returned
 
     @property
     def ok(self):
@@ -95,11 +97,13 @@ class _Judge:
 
 
 def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, echo=False, extra=(),
-             linger=1.0):
+             linger=1.0, during=None):
     """Boots once and returns the Verdict; the serial console is written to log_path as it arrives.
 
     After a fatal line the runner keeps reading for `linger` seconds so the register dump
-    that follows a panic lands in the log too.
+    that follows a panic lands in the log too. `during`: a function run in a thread of its own once
+    QEMU has started (e.g. a client talking to the system from the host), bounded by its own deadline;
+    its result is the verdict's `during`.
     """
     command = qemu_command(machine, kernel, initrd, append, extra)
     started = time.monotonic()
@@ -110,6 +114,11 @@ def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, ech
         log.write("# " + " ".join(command) + "\n")
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, start_new_session=True)
+        during_result = {}
+        helper = None
+        if during:
+            helper = threading.Thread(target=lambda: during_result.update(value=during()), daemon=True)
+            helper.start()
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ)
         pending = b""
@@ -151,12 +160,15 @@ def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, ech
             process.wait()
         selector.close()
         process.stdout.close()
+        if helper:
+            helper.join(timeout=max(0.0, deadline - time.monotonic()) + 5)
     if verdict is None:
         if exit_code is not None:
             verdict = Verdict("exited", "QEMU exited with status %d before a result "
                                         "(triple fault, reset or power-off)" % exit_code)
         else:
             verdict = Verdict("timeout", "no result within %d s (hang?)" % timeout)
+    verdict.during = during_result.get("value")
     verdict.log_path = log_path
     verdict.seconds = time.monotonic() - started
     return verdict

@@ -1,7 +1,7 @@
 /*
  * switch: the virtual switch Micro-App (the role of L4Re's virtio-net switch).
  *
- *     switch --port <shared region>:<network>:<peer app> [--port ...]
+ *     switch --port <shared region>:<network>:<peer app> [--port ...] [--uplink <shared region>:<network>:<peer app>]
  *
  * Each port is a link to one VM's uvmm: the manifest shares <shared region> between the two apps (the switch
  * is end 0, the uvmm end 1 with --net-link <region>:1) and gives each a "peer:" gate to wake the other. A port
@@ -10,6 +10,10 @@
  * fills its own ring and loses its own frames, while the others keep their share; a frame for a port whose
  * ring is full is dropped and counted against the port it came from. The switch ends, with each port's counts,
  * once every VM has closed its end.
+ *
+ * An uplink (the NIC driver's port, drivers/virtio_net/nic_driver.c) is a port that does not keep the switch
+ * running: once every other port has closed, the switch closes its side of each uplink, and ends when they
+ * have closed theirs.
  */
 #include "forwarding.h"
 #include "vmm/net/frame_link.h"
@@ -31,6 +35,8 @@ struct port {
     uint64_t frames_out;
     uint64_t dropped_destination_full; /* this port's frames that a full destination ring refused */
     bool closed;
+    bool uplink;      /* closed by the switch once every other port has closed */
+    bool closed_here; /* the switch closed its side */
     bool needs_wake;
     bool broken; /* the VM's side corrupted the ring: the port is ignored */
 };
@@ -41,7 +47,7 @@ static struct forwarding forwarding;
 static uint8_t frame[FRAME_RING_MAX_FRAME];
 
 /* "<region>:<network>:<peer app>" into port number port_count; false (with a message) if malformed or unusable. */
-static bool add_port(char *text)
+static bool add_port(char *text, bool uplink)
 {
     char *first = strchr(text, ':');
     char *second = first ? strchr(first + 1, ':') : NULL;
@@ -60,6 +66,7 @@ static bool add_port(char *text)
     struct port *port = &ports[port_count];
     port->region = text;
     port->peer = second + 1;
+    port->uplink = uplink;
     const char *problem = frame_link_open(&port->link, port->region, 0, port->peer);
     if (problem || !forwarding_add_port(&forwarding, port_count, (uint32_t)network)) {
         fprintf(stderr, "switch: port %s: %s\n", port->region, problem ? problem : "cannot add it");
@@ -74,7 +81,7 @@ static void forward(unsigned source, size_t length)
 {
     uint32_t destinations = forwarding_decide(&forwarding, source, frame, length);
     for (unsigned target = 0; target < port_count; target++) {
-        if (!(destinations & (1u << target)) || ports[target].closed) {
+        if (!(destinations & (1u << target)) || ports[target].closed || ports[target].closed_here) {
             continue;
         }
         if (frame_ring_push(&ports[target].link.out, frame, length) == FRAME_RING_OK) {
@@ -112,6 +119,22 @@ static bool serve_port(unsigned index)
     return taken > 0;
 }
 
+/* Once every port but the uplinks has closed, closes the switch's side of the uplinks. */
+static void close_uplinks(void)
+{
+    for (unsigned i = 0; i < port_count; i++) {
+        if (!ports[i].uplink && !ports[i].closed) {
+            return;
+        }
+    }
+    for (unsigned i = 0; i < port_count; i++) {
+        if (ports[i].uplink && !ports[i].closed_here) {
+            ports[i].closed_here = true;
+            frame_link_close(&ports[i].link);
+        }
+    }
+}
+
 static bool all_closed(void)
 {
     for (unsigned i = 0; i < port_count; i++) {
@@ -126,8 +149,10 @@ int main(int argc, char **argv)
 {
     forwarding_init(&forwarding);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--port") != 0 || i + 1 == argc || !add_port(argv[++i])) {
-            fprintf(stderr, "switch: usage: switch --port <shared region>:<network>:<peer app> [--port ...]\n");
+        bool uplink = strcmp(argv[i], "--uplink") == 0;
+        if ((!uplink && strcmp(argv[i], "--port") != 0) || i + 1 == argc || !add_port(argv[++i], uplink)) {
+            fprintf(stderr, "switch: usage: switch --port <shared region>:<network>:<peer app> [--port ...] "
+                            "[--uplink <shared region>:<network>:<peer app>]\n");
             return 1;
         }
     }
@@ -147,6 +172,7 @@ int main(int argc, char **argv)
                 frame_link_wake(&ports[i].link);
             }
         }
+        close_uplinks();
         if (!moved) {
             ipc_wait(TIMEOUTS(0, IDLE_WAIT_MS));
         }

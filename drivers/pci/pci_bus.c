@@ -5,15 +5,19 @@
  * the manifest's "io_ports" capability; ECAM from ACPI's MCFG table can
  * replace that behind the same interface (pci_config.h).
  *
+ *     pci_bus [--assign <vendor>:<device>=<driver app>]
+ *
  * It prints one summary line per function, a line per implemented BAR and
- * per virtio capability, every problem it found, and a total. Handing a
- * driver exactly one device (its BARs and MSI/MSI-X) is the next step; until
- * then it finishes with status 0 once the bus is listed.
+ * per virtio capability, every problem it found, and a total. With --assign
+ * it then hands the first function with those IDs to the driver Micro-App
+ * (pci_assign.h, pci_handoff.h) and ends once the driver gives it back.
  *
  * Exit status: 0 when the bus is listed (malformed functions are reported,
- * not fatal), 1 without the io_ports capability or the ports, 2 when no
- * configuration mechanism answers.
+ * not fatal) and any hand-over went through, 1 without the io_ports
+ * capability or the ports or with bad arguments, 2 when no configuration
+ * mechanism answers, 3 when the hand-over failed.
  */
+#include "pci_assign.h"
 #include "pci_describe.h"
 #include "pci_enumerate.h"
 #include "pci_legacy.h"
@@ -22,6 +26,7 @@
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_FUNCTIONS 256
 
@@ -44,8 +49,30 @@ static void print_function(const struct pci_function *fn)
     }
 }
 
-int main(void)
+/* The first function with the assignment's IDs, or NULL. */
+static const struct pci_function *find_assigned(const struct pci_assignment *assignment)
 {
+    for (size_t i = 0; i < bus.count; i++) {
+        const struct pci_function *fn = &bus.functions[i];
+        if (fn->vendor_id == assignment->vendor_id && fn->device_id == assignment->device_id) {
+            return fn;
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct pci_assignment assignment;
+    bool assign = false;
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--assign") != 0 || i + 1 == argc || assign ||
+            !pci_assignment_parse(argv[i + 1], &assignment)) {
+            printf("pci_bus: usage: pci_bus [--assign <vendor>:<device>=<driver app>]\n");
+            return 1;
+        }
+        assign = true;
+    }
     uint64_t io_ports = capability_named("io_ports");
     if (io_ports == 0) {
         printf("pci_bus: no io_ports capability: cannot reach PCI configuration space\n");
@@ -81,6 +108,20 @@ int main(void)
     printf("pci: %lu function%s on %u bus%s, %lu problem%s%s\n", count, count == 1 ? "" : "s", bus.buses,
            bus.buses == 1 ? "" : "es", problems, problems == 1 ? "" : "s",
            bus.problems.dropped ? " (some not listed)" : "");
-    /* Next step: wait for drivers' requests and hand each exactly one function (BARs, MSI/MSI-X). */
+    if (!assign) {
+        return 0;
+    }
+    const struct pci_function *fn = find_assigned(&assignment);
+    if (!fn) {
+        printf("pci_bus: no function %04x:%04x to hand to %s\n", assignment.vendor_id, assignment.device_id,
+               assignment.driver);
+        return 3;
+    }
+    const char *problem = pci_assign(&config, fn, &assignment);
+    if (problem) {
+        printf("pci_bus: handing %02x:%02x.%x to %s failed: %s\n", fn->address.bus, fn->address.device,
+               fn->address.function, assignment.driver, problem);
+        return 3;
+    }
     return 0;
 }

@@ -92,12 +92,19 @@
 /* MSI-X capability. */
 #define PCI_MSIX_CONTROL 0x02
 #define PCI_MSIX_CONTROL_TABLE_SIZE 0x07ffu /* vectors - 1 */
-#define PCI_MSIX_TABLE 0x04                 /* BAR indicator (BIR) in bits 2:0, offset in the rest */
+#define PCI_MSIX_CONTROL_FUNCTION_MASK 0x4000u
+#define PCI_MSIX_CONTROL_ENABLE 0x8000u
+#define PCI_MSIX_TABLE 0x04 /* BAR indicator (BIR) in bits 2:0, offset in the rest */
 #define PCI_MSIX_PBA 0x08
 #define PCI_MSIX_BIR_MASK 0x7u
 #define PCI_MSIX_OFFSET_MASK 0xfffffff8u
 #define PCI_MSIX_SIZE 12
 #define PCI_MSIX_ENTRY_SIZE 16 /* one table entry: address, data, control */
+#define PCI_MSIX_ENTRY_ADDRESS_LOW 0
+#define PCI_MSIX_ENTRY_ADDRESS_HIGH 4
+#define PCI_MSIX_ENTRY_DATA 8
+#define PCI_MSIX_ENTRY_CONTROL 12
+#define PCI_MSIX_ENTRY_MASKED 0x1u
 
 /* Virtio over PCI (VIRTIO 1.2 section 4.1). */
 #define VIRTIO_PCI_VENDOR 0x1af4u

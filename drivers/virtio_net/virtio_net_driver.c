@@ -268,7 +268,8 @@ static void deliver(struct virtio_net_driver *net, uint16_t index, uint32_t leng
     memcpy(header, buffer, sizeof(header)); /* read once: the device could still be writing */
     uint16_t num_buffers =
         (uint16_t)(header[VIRTIO_NET_HEADER_NUM_BUFFERS] | header[VIRTIO_NET_HEADER_NUM_BUFFERS + 1] << 8);
-    if (num_buffers != 1 || header[VIRTIO_NET_HEADER_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE ||
+    /* Without merged buffers (never negotiated) num_buffers must say one; QEMU leaves it 0 then: one as well. */
+    if (num_buffers > 1 || header[VIRTIO_NET_HEADER_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE ||
         (header[VIRTIO_NET_HEADER_FLAGS] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
         net->counters.receive_header_errors++;
         return;

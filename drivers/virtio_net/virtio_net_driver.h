@@ -119,7 +119,7 @@ struct virtio_net_counters {
     uint64_t transmit_full;          /* transmit answered VIRTIO_NET_FULL */
     uint64_t receive_length_errors;  /* a used length beyond the receive buffer: dropped */
     uint64_t receive_runts;          /* shorter than a header and an Ethernet header: dropped */
-    uint64_t receive_header_errors;  /* num_buffers not 1, a GSO type, or NEEDS_CSUM: dropped */
+    uint64_t receive_header_errors;  /* num_buffers above 1 (0 is taken as 1), a GSO type, or NEEDS_CSUM: dropped */
     uint64_t transmit_length_errors; /* the device claimed to write into a transmit buffer (freed all the same) */
     uint64_t link_changes;
 };

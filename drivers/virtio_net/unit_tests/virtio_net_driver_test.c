@@ -523,6 +523,24 @@ static void test_hostile_used_index_runs_ahead(void **state)
     assert_given_up(f);
 }
 
+/* QEMU leaves num_buffers 0 when merged buffers are not negotiated: the frame is taken as one buffer's. */
+static void test_receive_takes_num_buffers_zero_as_one(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(start(f, 0), VIRTIO_NET_OK);
+    struct fake_chain chain = take_receive_buffer(f);
+    uint8_t frame[60];
+    make_frame(frame, sizeof(frame), 0);
+    memset(chain.segments[0].host, 0, VIRTIO_NET_HEADER_SIZE);
+    memcpy(chain.segments[0].host + VIRTIO_NET_HEADER_SIZE, frame, sizeof(frame));
+    fake_queue_push(receive_ring(f), chain.head, VIRTIO_NET_HEADER_SIZE + sizeof(frame));
+    assert_int_equal(virtio_net_poll(&f->net), VIRTIO_NET_OK);
+    assert_int_equal(f->net.counters.receive_header_errors, 0);
+    assert_int_equal(f->received_count, 1);
+    assert_int_equal(f->received_lengths[0], sizeof(frame));
+    assert_memory_equal(f->received[0], frame, sizeof(frame));
+}
+
 static void test_hostile_length_beyond_the_buffer_drops_the_frame(void **state)
 {
     struct fixture *f = *state;
@@ -559,7 +577,7 @@ static void test_hostile_runts_and_headers_dropped(void **state)
         uint8_t value;
     } headers[] = {
         {VIRTIO_NET_HEADER_NUM_BUFFERS, 2},
-        {VIRTIO_NET_HEADER_NUM_BUFFERS, 0},
+        {VIRTIO_NET_HEADER_NUM_BUFFERS + 1, 1}, /* 257 */
         {VIRTIO_NET_HEADER_GSO_TYPE, 1},
         {VIRTIO_NET_HEADER_FLAGS, VIRTIO_NET_HDR_F_NEEDS_CSUM},
     };
@@ -686,6 +704,7 @@ int main(void)
         TEST(test_hostile_used_id_not_in_flight),
         TEST(test_hostile_receive_id_used_twice),
         TEST(test_hostile_used_index_runs_ahead),
+        TEST(test_receive_takes_num_buffers_zero_as_one),
         TEST(test_hostile_length_beyond_the_buffer_drops_the_frame),
         TEST(test_hostile_runts_and_headers_dropped),
         TEST(test_hostile_length_on_a_transmit_buffer_counted),
