@@ -4,12 +4,14 @@
  * health check (health_service.h). The gRPC API comes with issue 7.
  *
  *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
- *           [--exit-after <connections>]
+ *           [--exit-after <connections>] [--sink-port <port>]
  *
  * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
- * switch can end too): for tests, whose runs end when every Micro-App has.
+ * switch can end too): for tests, whose runs end when every Micro-App has. --sink-port also serves the TCP sink
+ * (sink_service.h) on that port: the throughput benchmark (benchmarks/network.py) sends it its bytes.
  */
 #include "health_service.h"
+#include "sink_service.h"
 #include "vmm/net/frame_link.h"
 #include "vmm/net/mac_address.h"
 
@@ -34,6 +36,7 @@ struct options {
     ip4_addr_t netmask;
     bool has_address;
     unsigned long exit_after; /* 0: serve for ever */
+    unsigned long sink_port;  /* 0: no sink */
 };
 
 static struct frame_link switch_link;
@@ -74,6 +77,14 @@ static bool parse_options(int argc, char **argv, struct options *options)
             options->has_address = parse_address(value, &options->address, &options->netmask);
         } else if (strcmp(key, "--exit-after") == 0) {
             options->exit_after = strtoul(value, NULL, 10);
+        } else if (strcmp(key, "--sink-port") == 0) {
+            char *end;
+            options->sink_port = strtoul(value, &end, 10);
+            if (*end != '\0' || options->sink_port == 0 || options->sink_port > 65535 ||
+                options->sink_port == HEALTH_SERVICE_PORT) {
+                fprintf(stderr, "agent: --sink-port %s is not a free TCP port\n", value);
+                return false;
+            }
         } else {
             fprintf(stderr, "agent: unknown option %s\n", key);
             return false;
@@ -81,7 +92,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
     }
     if (!options->host_name || !options->switch_port || !options->has_mac || !options->has_address) {
         fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
-                        "--address <a.b.c.d>/<bits> [--exit-after <connections>]\n");
+                        "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>]\n");
         return false;
     }
     return true;
@@ -157,8 +168,21 @@ int main(int argc, char **argv)
     }
     printf("agent %s: %s, health check on TCP port %d\n", options.host_name, ip4addr_ntoa(&options.address),
            HEALTH_SERVICE_PORT);
+    static struct sink_service sink;
+    if (options.sink_port) {
+        if (!sink_service_start(&sink, (uint16_t)options.sink_port, NULL)) {
+            fprintf(stderr, "agent: lwIP refused the sink's port %lu\n", options.sink_port);
+            return 1;
+        }
+        printf("agent %s: sink on TCP port %lu\n", options.host_name, options.sink_port);
+    }
+    uint64_t sink_reported = 0;
     while (!options.exit_after || health.answered < options.exit_after) {
         bool moved = receive_from_switch();
+        if (sink.answered != sink_reported) {
+            sink_reported = sink.answered;
+            printf("agent %s: sink received %llu bytes\n", options.host_name, (unsigned long long)sink.last_bytes);
+        }
         uint32_t next_timer_ms = net_interface_poll(&interface);
         if (!moved) {
             uint32_t wait = next_timer_ms < IDLE_WAIT_MAX_MS ? next_timer_ms : IDLE_WAIT_MAX_MS;

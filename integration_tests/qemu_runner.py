@@ -97,13 +97,14 @@ class _Judge:
 
 
 def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, echo=False, extra=(),
-             linger=1.0, during=None):
+             linger=1.0, during=None, until_during=False):
     """Boots once and returns the Verdict; the serial console is written to log_path as it arrives.
 
     After a fatal line the runner keeps reading for `linger` seconds so the register dump
     that follows a panic lands in the log too. `during`: a function run in a thread of its own once
     QEMU has started (e.g. a client talking to the system from the host), bounded by its own deadline;
-    its result is the verdict's `during`.
+    its result is the verdict's `during`. With until_during the run also ends, passed, once `during` has returned
+    (a benchmark whose client decides when it is done).
     """
     command = qemu_command(machine, kernel, initrd, append, extra)
     started = time.monotonic()
@@ -127,6 +128,9 @@ def run_qemu(machine, kernel, initrd, append, log_path, timeout, until=None, ech
         while True:
             remaining = stop_at - time.monotonic()
             if remaining <= 0:
+                break
+            if verdict is None and until_during and helper and not helper.is_alive():
+                verdict = Verdict("passed", "the during hook returned")
                 break
             if not selector.select(timeout=min(remaining, 0.5)):
                 continue
