@@ -29,44 +29,6 @@ static void store_little_endian(uint8_t *bytes, uint64_t value, unsigned count)
     }
 }
 
-/*
- * Copies length bytes of the chain's device-readable part, starting offset
- * bytes into it, to destination, whatever the segments' sizes; the caller
- * checked that the chain has them.
- */
-static void copy_from_chain(const struct virtq_chain *chain, uint64_t offset, uint8_t *destination, uint64_t length)
-{
-    for (uint16_t i = 0; i < chain->readable_count && length > 0; i++) {
-        const struct virtq_segment *segment = &chain->segments[i];
-        if (offset >= segment->length) {
-            offset -= segment->length;
-            continue;
-        }
-        uint64_t count = segment->length - offset < length ? segment->length - offset : length;
-        memcpy(destination, segment->host + offset, count);
-        destination += count;
-        length -= count;
-        offset = 0;
-    }
-}
-
-/* The same into the chain's device-writable part. */
-static void copy_into_chain(const struct virtq_chain *chain, uint64_t offset, const uint8_t *source, uint64_t length)
-{
-    for (uint16_t i = chain->readable_count; i < chain->segment_count && length > 0; i++) {
-        const struct virtq_segment *segment = &chain->segments[i];
-        if (offset >= segment->length) {
-            offset -= segment->length;
-            continue;
-        }
-        uint64_t count = segment->length - offset < length ? segment->length - offset : length;
-        memcpy(segment->host + offset, source, count);
-        source += count;
-        length -= count;
-        offset = 0;
-    }
-}
-
 /* A request as the chain frames it: the header's fields, and the data on each side of header and status. */
 struct block_request {
     uint32_t type;
@@ -88,7 +50,7 @@ static uint8_t read_sectors(struct virtio_blk *blk, const struct block_request *
     if (request->readable_data != 0 || !inside_disk(blk, request->sector, request->writable_data)) {
         return VIRTIO_BLK_S_IOERR;
     }
-    copy_into_chain(&blk->chain, 0, blk->image + request->sector * VIRTIO_BLK_SECTOR_SIZE, request->writable_data);
+    virtq_chain_write(&blk->chain, 0, blk->image + request->sector * VIRTIO_BLK_SECTOR_SIZE, request->writable_data);
     *data_written = request->writable_data;
     blk->statistics.read_requests++;
     blk->statistics.read_sectors += request->writable_data / VIRTIO_BLK_SECTOR_SIZE;
@@ -101,8 +63,8 @@ static uint8_t write_sectors(struct virtio_blk *blk, const struct block_request 
     if (blk->read_only || request->writable_data != 0 || !inside_disk(blk, request->sector, request->readable_data)) {
         return VIRTIO_BLK_S_IOERR;
     }
-    copy_from_chain(&blk->chain, VIRTIO_BLK_REQUEST_HEADER_SIZE, blk->image + request->sector * VIRTIO_BLK_SECTOR_SIZE,
-                    request->readable_data);
+    virtq_chain_read(&blk->chain, VIRTIO_BLK_REQUEST_HEADER_SIZE, blk->image + request->sector * VIRTIO_BLK_SECTOR_SIZE,
+                     request->readable_data);
     blk->statistics.write_requests++;
     blk->statistics.written_sectors += request->readable_data / VIRTIO_BLK_SECTOR_SIZE;
     return VIRTIO_BLK_S_OK;
@@ -112,7 +74,7 @@ static uint8_t write_sectors(struct virtio_blk *blk, const struct block_request 
 static uint8_t get_id(struct virtio_blk *blk, const struct block_request *request, uint64_t *data_written)
 {
     uint64_t length = request->writable_data < VIRTIO_BLK_ID_BYTES ? request->writable_data : VIRTIO_BLK_ID_BYTES;
-    copy_into_chain(&blk->chain, 0, blk->id, length);
+    virtq_chain_write(&blk->chain, 0, blk->id, length);
     *data_written = length;
     return VIRTIO_BLK_S_OK;
 }
@@ -153,7 +115,7 @@ static const char *serve_chain(struct virtio_blk *blk, uint32_t *written_length)
     }
     /* One copy of the header: the guest may change its buffers meanwhile, the device decides on what it copied. */
     uint8_t header[VIRTIO_BLK_REQUEST_HEADER_SIZE];
-    copy_from_chain(chain, 0, header, sizeof(header));
+    virtq_chain_read(chain, 0, header, sizeof(header));
     struct block_request request = {
         .type = (uint32_t)load_little_endian(header, 4),
         .sector = load_little_endian(header + 8, 8),
@@ -167,7 +129,7 @@ static const char *serve_chain(struct virtio_blk *blk, uint32_t *written_length)
     } else if (status == VIRTIO_BLK_S_UNSUPP) {
         blk->statistics.unsupported_requests++;
     }
-    copy_into_chain(chain, request.writable_data, &status, STATUS_BYTES);
+    virtq_chain_write(chain, request.writable_data, &status, STATUS_BYTES);
     /* At most the chain's writable bytes, which the queue caps at VIRTQ_CHAIN_MAX_BYTES: it fits in 32 bits. */
     *written_length = (uint32_t)(data_written + STATUS_BYTES);
     return NULL;

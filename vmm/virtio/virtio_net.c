@@ -31,44 +31,6 @@ static void store_little_endian(uint8_t *bytes, uint64_t value, unsigned count)
     }
 }
 
-/*
- * Copies length bytes starting offset bytes into the chain's readable
- * segments (the caller checked they exist). The device decides on its own
- * copy: a vCPU changing the buffer meanwhile changes nothing once it is read.
- */
-static void copy_from_chain(const struct virtq_chain *chain, uint64_t offset, uint8_t *destination, uint64_t length)
-{
-    for (uint16_t i = 0; i < chain->readable_count && length > 0; i++) {
-        const struct virtq_segment *segment = &chain->segments[i];
-        if (offset >= segment->length) {
-            offset -= segment->length;
-            continue;
-        }
-        uint64_t piece = segment->length - offset < length ? segment->length - offset : length;
-        memcpy(destination, segment->host + offset, piece);
-        destination += piece;
-        length -= piece;
-        offset = 0;
-    }
-}
-
-/* Copies length bytes to offset bytes into the chain's writable segments (the caller checked they exist). */
-static void copy_into_chain(const struct virtq_chain *chain, uint64_t offset, const uint8_t *source, uint64_t length)
-{
-    for (uint16_t i = chain->readable_count; i < chain->segment_count && length > 0; i++) {
-        const struct virtq_segment *segment = &chain->segments[i];
-        if (offset >= segment->length) {
-            offset -= segment->length;
-            continue;
-        }
-        uint64_t piece = segment->length - offset < length ? segment->length - offset : length;
-        memcpy(segment->host + offset, source, piece);
-        source += piece;
-        length -= piece;
-        offset = 0;
-    }
-}
-
 static bool frame_size_allowed(uint64_t length)
 {
     return length >= VIRTIO_NET_MIN_FRAME_SIZE && length <= VIRTIO_NET_MAX_FRAME_SIZE;
@@ -95,14 +57,14 @@ static void send_frame(struct virtio_net *net)
         return;
     }
     uint8_t header[VIRTIO_NET_HEADER_SIZE] = {0}; /* filled: readable_bytes is the sum of the readable segments */
-    copy_from_chain(chain, 0, header, sizeof(header));
+    virtq_chain_read(chain, 0, header, sizeof(header));
     uint64_t length = chain->readable_bytes - VIRTIO_NET_HEADER_SIZE;
     if ((header[HEADER_FLAGS] & REFUSED_HEADER_FLAGS) || header[HEADER_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE ||
         !frame_size_allowed(length)) {
         net->statistics.tx_malformed++;
         return;
     }
-    copy_from_chain(chain, VIRTIO_NET_HEADER_SIZE, net->frame, length);
+    virtq_chain_read(chain, VIRTIO_NET_HEADER_SIZE, net->frame, length);
     if (!net->backend.transmit(net->backend.context, net->frame, (size_t)length)) {
         net->statistics.tx_dropped++;
         return;
@@ -143,8 +105,8 @@ static void write_received_frame(struct virtio_net *net, const uint8_t *frame, s
 {
     uint8_t header[VIRTIO_NET_HEADER_SIZE] = {0};
     store_little_endian(header + HEADER_NUM_BUFFERS, RECEIVE_BUFFERS_PER_FRAME, 2);
-    copy_into_chain(&net->receive_chain, 0, header, sizeof(header));
-    copy_into_chain(&net->receive_chain, VIRTIO_NET_HEADER_SIZE, frame, length);
+    virtq_chain_write(&net->receive_chain, 0, header, sizeof(header));
+    virtq_chain_write(&net->receive_chain, VIRTIO_NET_HEADER_SIZE, frame, length);
 }
 
 bool virtio_net_receive(struct virtio_net *net, const uint8_t *frame, size_t length)

@@ -79,45 +79,6 @@ static void encode_header(const struct packet_header *header, uint8_t bytes[VIRT
     store_little_endian(bytes + HEADER_FWD_CNT, header->fwd_cnt, 4);
 }
 
-/*
- * Copies length bytes starting offset bytes into the chain's readable
- * segments (the caller checked they exist). The segments lie in guest RAM
- * (the queue checked them); the device decodes only its own copy, so a guest
- * changing the buffer meanwhile changes nothing once it is read.
- */
-static void copy_from_chain(const struct virtq_chain *chain, uint64_t offset, uint8_t *destination, uint64_t length)
-{
-    for (uint16_t i = 0; i < chain->readable_count && length > 0; i++) {
-        const struct virtq_segment *segment = &chain->segments[i];
-        if (offset >= segment->length) {
-            offset -= segment->length;
-            continue;
-        }
-        uint64_t piece = segment->length - offset < length ? segment->length - offset : length;
-        memcpy(destination, segment->host + offset, piece);
-        destination += piece;
-        length -= piece;
-        offset = 0;
-    }
-}
-
-/* Copies length bytes to offset bytes into the chain's writable segments (the caller checked they exist). */
-static void copy_to_chain(const struct virtq_chain *chain, uint64_t offset, const uint8_t *source, uint64_t length)
-{
-    for (uint16_t i = chain->readable_count; i < chain->segment_count && length > 0; i++) {
-        const struct virtq_segment *segment = &chain->segments[i];
-        if (offset >= segment->length) {
-            offset -= segment->length;
-            continue;
-        }
-        uint64_t piece = segment->length - offset < length ? segment->length - offset : length;
-        memcpy(segment->host + offset, source, piece);
-        source += piece;
-        length -= piece;
-        offset = 0;
-    }
-}
-
 static uint32_t ring_free(const struct vsock_byte_ring *ring)
 {
     return VIRTIO_VSOCK_BUFFER_SIZE - ring->count;
@@ -179,7 +140,7 @@ static void ring_append_from_chain(struct vsock_byte_ring *ring, const struct vi
         if (piece > length) {
             piece = length;
         }
-        copy_from_chain(chain, offset, space, piece);
+        virtq_chain_read(chain, offset, space, piece);
         ring->count += piece;
         offset += piece;
         length -= piece;
@@ -196,7 +157,7 @@ static void ring_move_to_chain(struct vsock_byte_ring *ring, const struct virtq_
         if (piece > length) {
             piece = length;
         }
-        copy_to_chain(chain, offset, data, piece);
+        virtq_chain_write(chain, offset, data, piece);
         ring_consume(ring, piece);
         offset += piece;
         length -= piece;
@@ -431,7 +392,7 @@ static bool header_acceptable(const struct virtio_vsock *vsock, const struct pac
 static void handle_packet(struct virtio_vsock *vsock)
 {
     uint8_t bytes[VIRTIO_VSOCK_HEADER_SIZE];
-    copy_from_chain(&vsock->chain, 0, bytes, sizeof(bytes));
+    virtq_chain_read(&vsock->chain, 0, bytes, sizeof(bytes));
     struct packet_header header = decode_header(bytes);
     struct vsock_connection *connection = find_connection(vsock, header.source_port, header.destination_port);
 
@@ -635,7 +596,7 @@ static uint32_t write_packet(struct virtio_vsock *vsock, const struct outgoing_p
     }
     uint8_t bytes[VIRTIO_VSOCK_HEADER_SIZE];
     encode_header(&header, bytes);
-    copy_to_chain(&vsock->chain, 0, bytes, sizeof(bytes));
+    virtq_chain_write(&vsock->chain, 0, bytes, sizeof(bytes));
 
     if (!connection) {
         vsock->pending_reset_start = (uint16_t)((vsock->pending_reset_start + 1) % VIRTIO_VSOCK_PENDING_RESETS);

@@ -3,6 +3,7 @@
 #include "virtio_spec.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 /* Ring fields are read and written as whole aligned words, which are little-endian only on such a host. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "virtio rings are little-endian: add byte swaps here");
@@ -378,4 +379,37 @@ const char *virtq_result_reason(enum virtq_result result)
         return "the device returned more chains than it took";
     }
     return "unknown virtqueue result";
+}
+
+/* Copies between a buffer and the segments first to last of chain, starting offset bytes into them. */
+static void chain_copy(const struct virtq_chain *chain, uint16_t first, uint16_t last, uint64_t offset, uint8_t *buffer,
+                       uint64_t length, bool into_chain)
+{
+    for (uint16_t i = first; i < last && length > 0; i++) {
+        const struct virtq_segment *segment = &chain->segments[i];
+        if (offset >= segment->length) {
+            offset -= segment->length;
+            continue;
+        }
+        uint64_t piece = segment->length - offset < length ? segment->length - offset : length;
+        if (into_chain) {
+            memcpy(segment->host + offset, buffer, piece);
+        } else {
+            memcpy(buffer, segment->host + offset, piece);
+        }
+        buffer += piece;
+        length -= piece;
+        offset = 0;
+    }
+}
+
+void virtq_chain_read(const struct virtq_chain *chain, uint64_t offset, uint8_t *destination, uint64_t length)
+{
+    chain_copy(chain, 0, chain->readable_count, offset, destination, length, false);
+}
+
+void virtq_chain_write(const struct virtq_chain *chain, uint64_t offset, const uint8_t *source, uint64_t length)
+{
+    /* The buffer is only read in this direction. */
+    chain_copy(chain, chain->readable_count, chain->segment_count, offset, (uint8_t *)(uintptr_t)source, length, true);
 }

@@ -146,6 +146,16 @@ enum virtq_result virtq_push_used(struct virtq *queue, const struct guest_memory
                                   uint32_t written_length);
 
 /*
+ * Copies length bytes of chain's device-readable part, from offset bytes into it, to destination, across the
+ * segments whatever their sizes. The caller checked that the chain holds them (readable_bytes); the segments
+ * were checked to lie in guest RAM when the chain was popped.
+ */
+void virtq_chain_read(const struct virtq_chain *chain, uint64_t offset, uint8_t *destination, uint64_t length);
+
+/* The same into the chain's device-writable part (the caller checked writable_bytes). */
+void virtq_chain_write(const struct virtq_chain *chain, uint64_t offset, const uint8_t *source, uint64_t length);
+
+/*
  * Whether the driver wants a used-buffer notification for what was pushed since
  * the last call: VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with
  * VIRTIO_F_EVENT_IDX. False when nothing was pushed.
