@@ -1,5 +1,7 @@
 #include "health_service.h"
 
+#include "tcp_service.h"
+
 #include <lwip/tcp.h>
 #include <stdio.h>
 
@@ -31,13 +33,7 @@ static err_t accepted(void *argument, struct tcp_pcb *connection, err_t error)
     tcp_recv(connection, received);
     char line[HEALTH_LINE_SIZE];
     size_t length = health_service_line(service, line);
-    if (tcp_write(connection, line, (u16_t)length, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-        tcp_abort(connection);
-        return ERR_ABRT;
-    }
-    tcp_output(connection);
-    if (tcp_close(connection) != ERR_OK) {
-        tcp_abort(connection);
+    if (tcp_service_answer_and_close(connection, line, length) != ERR_OK) {
         return ERR_ABRT;
     }
     service->answered++;
@@ -46,23 +42,5 @@ static err_t accepted(void *argument, struct tcp_pcb *connection, err_t error)
 
 bool health_service_start(struct health_service *service, uint16_t port, const struct netif *netif)
 {
-    struct tcp_pcb *listener = tcp_new();
-    if (!listener) {
-        return false;
-    }
-    if (netif) {
-        tcp_bind_netif(listener, netif);
-    }
-    if (tcp_bind(listener, IP_ANY_TYPE, port) != ERR_OK) {
-        tcp_close(listener);
-        return false;
-    }
-    struct tcp_pcb *listening = tcp_listen(listener);
-    if (!listening) {
-        tcp_close(listener);
-        return false;
-    }
-    tcp_arg(listening, service);
-    tcp_accept(listening, accepted);
-    return true;
+    return tcp_service_listen(port, netif, accepted, service);
 }

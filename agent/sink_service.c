@@ -1,5 +1,7 @@
 #include "sink_service.h"
 
+#include "tcp_service.h"
+
 #include <lwip/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,13 +44,7 @@ static err_t received(void *argument, struct tcp_pcb *pcb, struct pbuf *buffer, 
     tcp_recv(pcb, NULL);
     tcp_err(pcb, NULL);
     release(connection);
-    if (tcp_write(pcb, line, (u16_t)length, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-        tcp_abort(pcb);
-        return ERR_ABRT;
-    }
-    tcp_output(pcb);
-    if (tcp_close(pcb) != ERR_OK) {
-        tcp_abort(pcb);
+    if (tcp_service_answer_and_close(pcb, line, length) != ERR_OK) {
         return ERR_ABRT;
     }
     service->last_bytes = bytes;
@@ -83,23 +79,5 @@ static err_t accepted(void *argument, struct tcp_pcb *pcb, err_t error)
 
 bool sink_service_start(struct sink_service *service, uint16_t port, const struct netif *netif)
 {
-    struct tcp_pcb *listener = tcp_new();
-    if (!listener) {
-        return false;
-    }
-    if (netif) {
-        tcp_bind_netif(listener, netif);
-    }
-    if (tcp_bind(listener, IP_ANY_TYPE, port) != ERR_OK) {
-        tcp_close(listener);
-        return false;
-    }
-    struct tcp_pcb *listening = tcp_listen(listener);
-    if (!listening) {
-        tcp_close(listener);
-        return false;
-    }
-    tcp_arg(listening, service);
-    tcp_accept(listening, accepted);
-    return true;
+    return tcp_service_listen(port, netif, accepted, service);
 }
