@@ -402,7 +402,9 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
                                        "write_environment: stopped", "heap_beyond: stopped", "stack_overflow: stopped",
                                        "execute_stack: stopped", "invalid_opcode: stopped: exception 6",
                                        "missing: not started", "no_quota: not started", "hello: exited with status 0"),
-                        smoke_files_delivered(), smoke_memory_shared()),
+                        smoke_files_delivered(), smoke_memory_shared(),
+                        expect_line(r"\[launcher\] launcher: [1-9][0-9]* passed, 0 failed"),
+                        expect_line(re.escape("launcher: exited with status 0"))),
                  initrd=smoke_archive, append="", until=finished, timeout=300),
         Scenario("self_tests_q35", self_tests_pass),
         Scenario("self_tests_microvm", self_tests_pass, machine="microvm"),
@@ -452,6 +454,7 @@ def main():
                         help="root task, PCI bus, NIC driver, switch and agent (the host's NIC)")
     parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this")
     args = parser.parse_args()
     os.makedirs(args.log_dir, exist_ok=True)
 
@@ -460,6 +463,7 @@ def main():
         all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive,
                                   args.linux_archive, (args.linux_data_image, args.linux_scratch_image),
                                   args.pci_archive, args.uplink_archive)
+        all_scenarios = [s for s in all_scenarios if args.only in s.name]
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
                        for s in all_scenarios]

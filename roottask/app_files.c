@@ -13,27 +13,39 @@ static uint64_t pages_for(uint64_t bytes)
     return bytes / ROOT_PAGE_SIZE + (bytes % ROOT_PAGE_SIZE != 0);
 }
 
+enum error app_files_place(struct microapp *app, const uint64_t sizes[MANIFEST_MAX_FILES], size_t *failed,
+                           const char **reason)
+{
+    uint64_t offset = 0; /* from APP_FILES_ADDRESS: where the next file goes */
+    for (size_t i = 0; i < app->manifest->file_count; i++) {
+        *failed = i;
+        uint64_t pages = pages_for(sizes[i]);
+        if (pages > (APP_FILES_MAX_SIZE - offset) / ROOT_PAGE_SIZE) {
+            *reason = "the app's files together are larger than 2 GiB";
+            return ERROR_OUT_OF_RANGE;
+        }
+        app->files[i].address = APP_FILES_ADDRESS + offset;
+        app->files[i].size = sizes[i];
+        offset += pages * ROOT_PAGE_SIZE;
+    }
+    app->file_pages = offset / ROOT_PAGE_SIZE;
+    return ERROR_NONE;
+}
+
 enum error app_files_find(struct microapp *app, const struct root_boot_info *boot_info,
                           struct boot_file found[MANIFEST_MAX_FILES], size_t *failed, const char **reason)
 {
     const struct manifest_app *manifest = app->manifest;
-    uint64_t offset = 0; /* from APP_FILES_ADDRESS: where the next file goes */
+    uint64_t sizes[MANIFEST_MAX_FILES] = {0};
     for (size_t i = 0; i < manifest->file_count; i++) {
         *failed = i;
         enum error error = boot_modules_find(boot_info, manifest->files[i].name, &found[i], reason);
         if (error != ERROR_NONE) {
             return error;
         }
-        uint64_t pages = pages_for(found[i].size);
-        if (pages > (APP_FILES_MAX_SIZE - offset) / ROOT_PAGE_SIZE) {
-            *reason = "the app's files together are larger than 2 GiB";
-            return ERROR_OUT_OF_RANGE;
-        }
-        app->files[i].address = APP_FILES_ADDRESS + offset;
-        app->files[i].size = found[i].size;
-        offset += pages * ROOT_PAGE_SIZE;
+        sizes[i] = found[i].size;
     }
-    return ERROR_NONE;
+    return app_files_place(app, sizes, failed, reason);
 }
 
 /* A boot file's copy in the root task, and how many apps map it. */
@@ -125,11 +137,6 @@ enum error app_files_load(struct microapp *app, const struct boot_file found[MAN
                           const char **reason)
 {
     const struct manifest_app *manifest = app->manifest;
-    app->file_pages = 0;
-    for (size_t i = 0; i < manifest->file_count; i++) {
-        uint64_t end = app->files[i].address - APP_FILES_ADDRESS + pages_for(app->files[i].size) * ROOT_PAGE_SIZE;
-        app->file_pages = end / ROOT_PAGE_SIZE;
-    }
     for (size_t i = 0; i < manifest->file_count; i++) {
         *failed = i;
         uint64_t pages = pages_for(app->files[i].size);

@@ -5,7 +5,7 @@
  * executable. Each boot file is copied once into fresh pages of the root task
  * (a copy slot at ROOT_FILE_COPIES_BASE, root_memory.h) and mapped from there
  * into every app that names it, so ten VMs booting the same kernel hold one
- * copy of it; app_files_release, from microapp_finish, frees a copy with the
+ * copy of it; app_files_release, from microapp_end, frees a copy with the
  * last app that holds it.
  */
 #ifndef ROOTTASK_APP_FILES_H
@@ -15,6 +15,14 @@
 #include "microapp.h"
 
 #include <stddef.h>
+
+/*
+ * Lays out files of these sizes (in manifest order) from APP_FILES_ADDRESS: sets app->files[i]'s address and size
+ * and app->file_pages. Refuses files that together (each rounded up to pages) exceed APP_FILES_MAX_SIZE; on failure
+ * *failed is the index of the file at fault and *reason says why.
+ */
+enum error app_files_place(struct microapp *app, const uint64_t sizes[MANIFEST_MAX_FILES], size_t *failed,
+                           const char **reason);
 
 /*
  * Finds each of the app's files (found[i] for manifest file i) and sets

@@ -21,13 +21,13 @@ uint64_t app_shared_address(size_t i);
  * Allocates the pages of the app's regions that are not there yet and maps
  * each region into the app's task with MEMORY_READ | MEMORY_WRITE, in the
  * largest aligned blocks that fit. On failure *failed is the index of the
- * region at fault and *reason says why; microapp_finish releases the rest.
+ * region at fault and *reason says why; microapp_end releases the rest.
  */
 enum error app_shared_load(struct microapp *app, size_t *failed, const char **reason);
 
 /*
  * Frees the root task's pages of each of the app's regions that no other live
- * app (created, granted or running) names: for microapp_finish, once the
+ * app (created, granted or running) names: for microapp_end, once the
  * app's task is gone. Regions never allocated are skipped by the kernel.
  */
 void app_shared_release(const struct microapp *app);

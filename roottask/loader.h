@@ -21,7 +21,7 @@
  * image_base and image_pages. Refuses images that span more than
  * SCRATCH_IMAGE_MAX_SIZE, overlap the app's stack, heap, environment page,
  * UTCB or file window, or have a segment without rights. On failure *reason says why; pages
- * already loaded are released by microapp_finish.
+ * already loaded are released by microapp_end.
  */
 enum error loader_load(struct microapp *app, const uint8_t *file, const struct elf_image *image, const char **reason);
 

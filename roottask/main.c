@@ -1,9 +1,11 @@
 /*
  * The root task: the first user program. It reads the boot manifest
  * (manifest.txt in the boot modules), starts every Micro-App it lists, and
- * then serves them forever as their pager and log service.
+ * then serves them forever as their pager and log service, and starts more for
+ * apps that hold a launcher capability (launch_service.h).
  */
 #include "boot_modules.h"
+#include "launch_service.h"
 #include "manifest.h"
 #include "microapp.h"
 #include "root_memory.h"
@@ -68,5 +70,6 @@ int root_main(const struct root_boot_info *boot_info)
     size_t started = start_apps(boot_info);
     /* No %zu: newlib's printf here is built without C99 size modifiers. */
     printf("roottask: %u of %u Micro-Apps started\n", (unsigned)started, (unsigned)manifest.app_count);
-    server_run(apps, manifest.app_count);
+    launch_service_init(apps, MANIFEST_MAX_APPS, &manifest, boot_info);
+    server_run(apps, MANIFEST_MAX_APPS);
 }

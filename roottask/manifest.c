@@ -37,6 +37,7 @@ static const char *const key_names[KEY_COUNT] = {
 struct parser {
     struct manifest *manifest;
     struct manifest_error *error;
+    const struct manifest *launching_from; /* a launch spec (manifest_parse_launch): peers are apps of this one */
     unsigned line;
     struct manifest_app *app;      /* the Micro-App being read; NULL before the first "microapp" line */
     unsigned key_lines[KEY_COUNT]; /* where the current app's once-only keys were given; 0: not yet */
@@ -449,32 +450,52 @@ static enum error parse_memory(struct parser *parser, struct cursor *cursor)
     return ERROR_NONE;
 }
 
-/* The options after a capability source: only "quota=<size>", and only for a factory (where it is required). */
+/* The option a capability source takes ("quota=" for a factory, "memory=" for a launcher), or NULL. */
+static const char *capability_option(enum manifest_capability_type type)
+{
+    switch (type) {
+    case MANIFEST_CAPABILITY_FACTORY:
+        return "quota";
+    case MANIFEST_CAPABILITY_LAUNCHER:
+        return "memory";
+    default:
+        return NULL;
+    }
+}
+
+/* The options after a capability source: exactly its one sized option (capability_option), where it has one. */
 static enum error parse_capability_options(struct parser *parser, struct cursor *cursor,
                                            struct manifest_capability *capability)
 {
-    bool has_quota = false;
+    const char *option_name = capability_option(capability->type);
+    bool has_option = false;
     struct token option;
     while (next_token(cursor, &option)) {
-        if (capability->type != MANIFEST_CAPABILITY_FACTORY) {
+        if (!option_name) {
             return fail(parser, "capability '%s' takes no options, found %T", capability->name, &option);
         }
-        if (!token_starts_with(&option, "quota=")) {
-            return fail(parser, "unknown option %T for capability 'factory' (known: quota=<size>)", &option);
+        size_t name_length = strlen(option_name);
+        if (option.length <= name_length || memcmp(option.start, option_name, name_length) != 0 ||
+            option.start[name_length] != '=') {
+            return fail(parser, "unknown option %T for capability '%s' (known: %s=<size>)", &option, capability->name,
+                        option_name);
         }
-        if (has_quota) {
-            return fail(parser, "option 'quota' is given twice for capability 'factory'");
+        if (has_option) {
+            return fail(parser, "option '%s' is given twice for capability '%s'", option_name, capability->name);
         }
-        struct token value = {option.start + 6, option.length - 6};
-        enum error error = parse_size_in_range(parser, "factory quota", &value, MANIFEST_MIN_FACTORY_QUOTA,
-                                               MANIFEST_MAX_QUOTA, &capability->quota);
+        struct token value = {option.start + name_length + 1, option.length - name_length - 1};
+        enum error error = capability->type == MANIFEST_CAPABILITY_FACTORY
+                               ? parse_size_in_range(parser, "factory quota", &value, MANIFEST_MIN_FACTORY_QUOTA,
+                                                     MANIFEST_MAX_QUOTA, &capability->quota)
+                               : parse_size_in_range(parser, "launcher memory", &value, 0, MANIFEST_MAX_LAUNCHER_MEMORY,
+                                                     &capability->memory);
         if (error != ERROR_NONE) {
             return error;
         }
-        has_quota = true;
+        has_option = true;
     }
-    if (capability->type == MANIFEST_CAPABILITY_FACTORY && !has_quota) {
-        return fail(parser, "capability 'factory' needs quota=<size>");
+    if (option_name && !has_option) {
+        return fail(parser, "capability '%s' needs %s=<size>", capability->name, option_name);
     }
     return ERROR_NONE;
 }
@@ -493,6 +514,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         {"io_ports", MANIFEST_CAPABILITY_IO_PORTS},
         {"device_memory", MANIFEST_CAPABILITY_DEVICE_MEMORY},
         {"dma_memory", MANIFEST_CAPABILITY_DMA_MEMORY},
+        {"launcher", MANIFEST_CAPABILITY_LAUNCHER},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (token_equals(source, plain[i].name)) {
@@ -504,7 +526,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
     if (!token_starts_with(source, "peer:")) {
         return fail(parser,
                     "unknown capability %T (known: log, factory, scheduler, icu, io_ports, device_memory, "
-                    "dma_memory, peer:<app>)",
+                    "dma_memory, launcher, peer:<app>)",
                     source);
     }
     struct token peer = {source->start + 5, source->length - 5};
@@ -651,6 +673,9 @@ static enum error parse_shared(struct parser *parser, struct cursor *cursor)
                     "shared region name %T is invalid (a letter, then letters, digits, '_' or '-'; at most %u bytes)",
                     &name, (unsigned)MANIFEST_SHARED_NAME_SIZE - 1);
     }
+    if (parser->launching_from) {
+        return fail(parser, "a launched microapp has no shared regions");
+    }
     uint64_t size;
     enum error error = parse_shared_size(parser, &size_token, &size);
     if (error != ERROR_NONE) {
@@ -743,14 +768,16 @@ static enum error resolve_peers(struct parser *parser)
                 continue;
             }
             const char *peer_name = capability->name + 5;
-            const struct manifest_app *peer = manifest_find_app(manifest, peer_name);
+            const struct manifest *peers = parser->launching_from ? parser->launching_from : manifest;
+            const struct manifest_app *peer = manifest_find_app(peers, peer_name);
             if (!peer) {
-                return fail_at(parser, capability->line, "peer '%s' is not a microapp of this manifest", peer_name);
+                return fail_at(parser, capability->line, "peer '%s' is not a microapp of %s", peer_name,
+                               parser->launching_from ? "the boot manifest" : "this manifest");
             }
             if (peer == app) {
                 return fail_at(parser, capability->line, "microapp '%s' cannot be its own peer", app->name);
             }
-            capability->peer = (size_t)(peer - manifest->apps);
+            capability->peer = (size_t)(peer - peers->apps);
         }
     }
     return ERROR_NONE;
@@ -769,17 +796,15 @@ static enum error check_regions_shared(struct parser *parser)
     return ERROR_NONE;
 }
 
-enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error)
+/* Reads every line into parser->manifest; the checks of a whole manifest follow in the callers. */
+static enum error parse_lines(struct parser *parser, const char *text, size_t size)
 {
-    memset(manifest, 0, sizeof(*manifest));
-    memset(error, 0, sizeof(*error));
-    struct parser parser = {.manifest = manifest, .error = error};
     if (size > MANIFEST_MAX_SIZE) {
-        return fail_at(&parser, 0, "is larger than %Z", (uint64_t)MANIFEST_MAX_SIZE);
+        return fail_at(parser, 0, "is larger than %Z", (uint64_t)MANIFEST_MAX_SIZE);
     }
     size_t position = 0;
     while (position < size) {
-        parser.line++;
+        parser->line++;
         const char *start = text + position;
         const char *newline = memchr(start, '\n', size - position);
         size_t length = newline ? (size_t)(newline - start) : size - position;
@@ -787,20 +812,43 @@ enum error manifest_parse(const char *text, size_t size, struct manifest *manife
         if (newline && length > 0 && start[length - 1] == '\r') {
             length--; /* CR LF line ends */
         }
-        if (parse_line(&parser, start, length) != ERROR_NONE) {
+        if (parse_line(parser, start, length) != ERROR_NONE) {
             return ERROR_MALFORMED;
         }
     }
-    if (finish_app(&parser) != ERROR_NONE) {
+    if (finish_app(parser) != ERROR_NONE) {
         return ERROR_MALFORMED;
     }
-    if (manifest->app_count == 0) {
-        return fail_at(&parser, 0, "no 'microapp' entry");
+    if (parser->manifest->app_count == 0) {
+        return fail_at(parser, 0, "no 'microapp' entry");
     }
-    if (resolve_peers(&parser) != ERROR_NONE) {
+    return resolve_peers(parser);
+}
+
+enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error)
+{
+    memset(manifest, 0, sizeof(*manifest));
+    memset(error, 0, sizeof(*error));
+    struct parser parser = {.manifest = manifest, .error = error};
+    if (parse_lines(&parser, text, size) != ERROR_NONE) {
         return ERROR_MALFORMED;
     }
     return check_regions_shared(&parser);
+}
+
+enum error manifest_parse_launch(const char *text, size_t size, const struct manifest *boot, struct manifest *spec,
+                                 struct manifest_error *error)
+{
+    memset(spec, 0, sizeof(*spec));
+    memset(error, 0, sizeof(*error));
+    struct parser parser = {.manifest = spec, .error = error, .launching_from = boot};
+    if (parse_lines(&parser, text, size) != ERROR_NONE) {
+        return ERROR_MALFORMED;
+    }
+    if (spec->app_count != 1) {
+        return fail_at(&parser, 0, "a launch spec describes exactly one microapp, not %u", (unsigned)spec->app_count);
+    }
+    return ERROR_NONE;
 }
 
 const struct manifest_app *manifest_find_app(const struct manifest *manifest, const char *name)

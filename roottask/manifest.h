@@ -45,8 +45,9 @@
  *     number     = digit { digit }                                -- decimal
  *     size       = number [ "K" | "M" | "G" ]                     -- bytes, KiB, MiB, GiB
  *     source     = "log" | "factory" | "scheduler" | "icu" | "io_ports" | "device_memory" | "dma_memory"
- *                | "peer:" app-name
+ *                | "launcher" | "peer:" app-name
  *     option     = "quota=" size                                  -- factory only, and required there
+ *                | "memory=" size                                 -- launcher only, and required there
  *     text       = at most 255 bytes, no control bytes, no '#'
  *
  * Keywords, names and suffixes are case-sensitive. Indentation is free; every
@@ -107,6 +108,9 @@
  *   dma_memory drivers only: memory whose physical address the holder learns
  *              (physically contiguous, zeroed RAM for rings and buffers,
  *              charged to the app's quota, frames included)
+ *   launcher   memory=<size>: may ask the root task to start further Micro-Apps (launch_service.h) whose heaps
+ *              together stay within <size>, paid from this app's own quota; it receives their log lines and
+ *              learns how they ended
  *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
  *              this manifest, declared before or after); <app> receives this
  *              app's messages with the gate label = this app's index in the
@@ -151,6 +155,7 @@
 #define MANIFEST_MIN_FACTORY_QUOTA (4 * MANIFEST_KIB)
 #define MANIFEST_MAX_MEMORY (4 * MANIFEST_GIB)
 #define MANIFEST_DEFAULT_MEMORY MANIFEST_MIB
+#define MANIFEST_MAX_LAUNCHER_MEMORY (64 * MANIFEST_GIB)
 #define MANIFEST_PAGE_SIZE 4096ull
 #define MANIFEST_MIN_SHARED_SIZE MANIFEST_PAGE_SIZE
 #define MANIFEST_MAX_SHARED_SIZE APP_SHARED_MAX_SIZE /* 1 MiB */
@@ -164,12 +169,14 @@ enum manifest_capability_type {
     MANIFEST_CAPABILITY_PEER,
     MANIFEST_CAPABILITY_DEVICE_MEMORY,
     MANIFEST_CAPABILITY_DMA_MEMORY,
+    MANIFEST_CAPABILITY_LAUNCHER,
 };
 
 struct manifest_capability {
     enum manifest_capability_type type;
     char name[APP_CAPABILITY_NAME_SIZE]; /* as the app's environment lists it, e.g. "peer:server" */
     uint64_t quota;                      /* factory: bytes */
+    uint64_t memory;                     /* launcher: heap bytes its launched apps may have together */
     size_t peer;                         /* peer: index of the app in manifest.apps */
     unsigned line;
 };
@@ -228,6 +235,14 @@ struct manifest_error {
  * then unspecified.
  */
 enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error);
+
+/*
+ * Parses a launch spec (launch_service.h): the same grammar, exactly one Micro-App, no "shared" lines, and its
+ * "peer:<app>" capabilities name apps of the boot manifest boot (capability.peer indexes boot->apps). The app is
+ * spec->apps[0].
+ */
+enum error manifest_parse_launch(const char *text, size_t size, const struct manifest *boot, struct manifest *spec,
+                                 struct manifest_error *error);
 
 /* The app named name, or NULL. */
 const struct manifest_app *manifest_find_app(const struct manifest *manifest, const char *name);

@@ -3,12 +3,14 @@
 #include "app_files.h"
 #include "app_shared.h"
 #include "boot_modules.h"
+#include "launch_service.h"
 #include "loader.h"
 #include "root_memory.h"
 
 #include <kapsel/elf.h>
 #include <kapsel/environment.h>
 #include <kapsel/syscall.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +38,7 @@ uint64_t microapp_root_slot(const struct microapp *app, unsigned offset)
     return MICROAPP_ROOT_SLOTS_FIRST + (uint64_t)app->index * MICROAPP_ROOT_SLOTS_PER_APP + offset;
 }
 
-/* Notes that the root slot at offset now holds an object microapp_finish must delete. */
+/* Notes that the root slot at offset now holds an object microapp_end must delete. */
 static enum error created(struct microapp *app, unsigned offset, enum error error)
 {
     if (error == ERROR_NONE) {
@@ -49,9 +51,8 @@ static enum error created(struct microapp *app, unsigned offset, enum error erro
 static enum error check_step(struct microapp *app, enum error error, const char *step, const char *reason)
 {
     if (error != ERROR_NONE) {
-        printf("%s: not started: %s failed: %s%s%s%s\n", app->manifest->name, step, error_name(error),
-               reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
-        microapp_finish(app);
+        microapp_end(app, "not started: %s failed: %s%s%s%s", step, error_name(error), reason ? " (" : "",
+                     reason ? reason : "", reason ? ")" : "");
     }
     return error;
 }
@@ -71,8 +72,10 @@ static enum error check_named_step(struct microapp *app, enum error error, const
 static enum error create_objects(struct microapp *app)
 {
     uint64_t factory = microapp_root_slot(app, MICROAPP_SLOT_FACTORY);
+    /* A launched app's quota is part of its launcher's: what the launcher may start is bounded by what it holds. */
+    uint64_t parent = app->launcher ? microapp_root_slot(app->launcher, MICROAPP_SLOT_FACTORY) : ROOT_FACTORY;
     enum error error =
-        created(app, MICROAPP_SLOT_FACTORY, factory_create_factory(ROOT_FACTORY, factory, app->manifest->quota));
+        created(app, MICROAPP_SLOT_FACTORY, factory_create_factory(parent, factory, app->manifest->quota));
     if (check_step(app, error, "creating its factory", NULL) != ERROR_NONE) {
         return error;
     }
@@ -112,9 +115,11 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
     if (check_step(app, error, "checking its image", reason) != ERROR_NONE) {
         return error;
     }
-    error = app_files_find(app, boot_info, files, &failed_file, &reason);
-    if (check_named_step(app, error, "finding its file", manifest->files[failed_file].name, reason) != ERROR_NONE) {
-        return error;
+    if (!app->launcher) { /* a launched app's launcher placed and maps its files (launch_service.h) */
+        error = app_files_find(app, boot_info, files, &failed_file, &reason);
+        if (check_named_step(app, error, "finding its file", manifest->files[failed_file].name, reason) != ERROR_NONE) {
+            return error;
+        }
     }
     error = create_objects(app);
     if (error != ERROR_NONE) {
@@ -124,9 +129,11 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
     if (check_step(app, error, "loading its image", reason) != ERROR_NONE) {
         return error;
     }
-    error = app_files_load(app, files, &failed_file, &reason);
-    if (check_named_step(app, error, "loading its file", manifest->files[failed_file].name, reason) != ERROR_NONE) {
-        return error;
+    if (!app->launcher) {
+        error = app_files_load(app, files, &failed_file, &reason);
+        if (check_named_step(app, error, "loading its file", manifest->files[failed_file].name, reason) != ERROR_NONE) {
+            return error;
+        }
     }
     size_t failed_region = 0;
     error = app_shared_load(app, &failed_region, &reason);
@@ -161,8 +168,17 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
     *source = microapp_root_slot(app, offset);
     switch (capability->type) {
     case MANIFEST_CAPABILITY_LOG:
+        if (app->launcher) { /* its launcher alone reads what it writes (a VM's console is its tenant's) */
+            return created(app, offset,
+                           factory_create_gate(factory, *source,
+                                               microapp_root_slot(app->launcher, MICROAPP_SLOT_THREAD),
+                                               LAUNCH_LABEL_LOG | app->index));
+        }
         return created(app, offset,
                        factory_create_gate(factory, *source, ROOT_THREAD, GATE_LABEL(GATE_LABEL_LOG, app->index)));
+    case MANIFEST_CAPABILITY_LAUNCHER:
+        return created(app, offset,
+                       factory_create_gate(factory, *source, ROOT_THREAD, GATE_LABEL(GATE_LABEL_LAUNCHER, app->index)));
     case MANIFEST_CAPABILITY_FACTORY:
         /* From the app's own factory: the child's quota is part of the app's (see manifest.h). */
         return created(app, offset, factory_create_factory(factory, *source, capability->quota));
@@ -183,7 +199,8 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
         return ERROR_NONE;
     case MANIFEST_CAPABILITY_PEER: {
         const struct microapp *peer = &apps[capability->peer];
-        if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED) {
+        /* Running already: the peer of an app launched later (launch_service.h). */
+        if (peer->state != MICROAPP_CREATED && peer->state != MICROAPP_GRANTED && peer->state != MICROAPP_RUNNING) {
             *reason = "the peer did not start";
             return ERROR_PEER_GONE;
         }
@@ -347,12 +364,18 @@ static void delete_root_object(struct microapp *app, unsigned offset)
     }
 }
 
-void microapp_finish(struct microapp *app)
+void microapp_end(struct microapp *app, const char *format, ...)
 {
     if (app->state == MICROAPP_FINISHED) {
         return;
     }
-    log_service_flush(app->manifest->name, &app->log);
+    log_service_flush(app->manifest->name, &app->log); /* its last words before the verdict */
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(app->end_reason, sizeof(app->end_reason), format, arguments);
+    va_end(arguments);
+    printf("%s: %s\n", app->manifest->name, app->end_reason);
+    launch_service_launcher_ended(app);
     for (size_t i = 0; i < sizeof(finish_order) / sizeof(finish_order[0]); i++) {
         delete_root_object(app, finish_order[i]);
     }
@@ -368,4 +391,11 @@ void microapp_finish(struct microapp *app)
     app_files_release(app);
     app_shared_release(app);
     app->state = MICROAPP_FINISHED;
+    if (app->root_slots_used & (1u << MICROAPP_SLOT_ENDED_IRQ)) {
+        enum error error = irq_trigger(microapp_root_slot(app, MICROAPP_SLOT_ENDED_IRQ));
+        if (error != ERROR_NONE) {
+            printf("roottask: telling the launcher of %s that it ended failed: %s\n", app->manifest->name,
+                   error_name(error));
+        }
+    }
 }

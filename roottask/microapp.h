@@ -19,6 +19,7 @@
 #include "manifest.h"
 
 #include <kapsel/abi.h>
+#include <kapsel/launcher.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ enum microapp_root_slot {
     MICROAPP_SLOT_THREAD,
     MICROAPP_SLOT_PAGER_GATE,
     MICROAPP_SLOT_FIRST_NAMED, /* named capability n: MICROAPP_SLOT_FIRST_NAMED + n */
+    /* A launched app's end notice to its launcher (launch_service.h): outlives the app until the launcher releases
+     * it, so microapp_end leaves it alone. */
+    MICROAPP_SLOT_ENDED_IRQ = MICROAPP_ROOT_SLOTS_PER_APP - 1,
 };
 
 /*
@@ -42,6 +46,7 @@ enum microapp_root_slot {
  */
 #define GATE_LABEL_PAGER 0x100u
 #define GATE_LABEL_LOG 0x200u
+#define GATE_LABEL_LAUNCHER 0x300u
 #define GATE_LABEL_KIND_MASK 0xff00u
 #define GATE_LABEL_INDEX_MASK 0x00ffu
 #define GATE_LABEL(kind, index) ((uint64_t)(kind) | (uint64_t)(index))
@@ -62,8 +67,10 @@ enum microapp_state {
 struct microapp {
     const struct manifest_app *manifest;
     size_t index;
-    const struct microapp *apps; /* the table it is part of (apps[index] is itself): who else holds its regions */
-    size_t app_count;
+    const struct microapp *apps;     /* the table it is part of (apps[index] is itself): who else holds its regions */
+    size_t app_count;                /* the boot manifest's apps, which are apps[0..app_count) */
+    const struct microapp *launcher; /* the app that launched it (launch_service.h); NULL for the boot manifest's */
+    char end_reason[LAUNCH_REASON_SIZE]; /* why it ended, once FINISHED: "exited with status 0", ... */
     enum microapp_state state;
     uint32_t root_slots_used; /* bit n: the root slot at offset n holds an object made for this app */
     uint64_t window;          /* its scratch window in the root task (root_memory.h) */
@@ -97,7 +104,10 @@ enum error microapp_grant(struct microapp *app, const struct microapp *apps, siz
 /* Step 3: its main thread starts at the image's entry with the stack at APP_STACK_TOP. */
 enum error microapp_run(struct microapp *app);
 
-/* Deletes every object made for the app (its task first, which stops its threads) and frees its memory. */
-void microapp_finish(struct microapp *app);
+/*
+ * Records why the app ends (printf-style, into end_reason), prints "<app>: <reason>" and deletes every object made
+ * for it (its task first, which stops its threads) and frees its memory. A launched app's launcher is told.
+ */
+void microapp_end(struct microapp *app, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

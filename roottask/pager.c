@@ -138,10 +138,8 @@ static bool page_fault(struct microapp *app, unsigned words, uint64_t *message, 
     const char *why = resolve(app, address, flags, &copy, &destination, &order);
     if (why) {
         const char *access = flags & PAGE_FAULT_EXECUTE ? "execute" : flags & PAGE_FAULT_WRITE ? "write" : "read";
-        log_service_flush(app->manifest->name, &app->log);
-        printf("%s: stopped: page fault at 0x%llx (rip 0x%llx): %s, %s\n", app->manifest->name,
-               (unsigned long long)address, (unsigned long long)rip, access, why);
-        microapp_finish(app);
+        microapp_end(app, "stopped: page fault at 0x%llx (rip 0x%llx): %s, %s", (unsigned long long)address,
+                     (unsigned long long)rip, access, why);
         return false;
     }
     message[0] = ITEM_MEMORY(copy / ROOT_PAGE_SIZE, order, MEMORY_READ | MEMORY_WRITE, 0);
@@ -156,17 +154,15 @@ static bool exception(struct microapp *app, unsigned words, const uint64_t *mess
         *reply_tag = ERROR_REPLY_TAG(ERROR_INVALID_ARGUMENT);
         return true;
     }
-    log_service_flush(app->manifest->name, &app->log); /* its last words before the verdict */
-    printf("%s: stopped: exception %llu at rip 0x%llx (error code 0x%llx", app->manifest->name,
-           (unsigned long long)message[0], (unsigned long long)message[2], (unsigned long long)message[1]);
-    if (words >= EXCEPTION_ALL_WORDS) {
-        printf(", rsp 0x%llx", (unsigned long long)message[3]);
-        if (message[0] == EXCEPTION_VECTOR_PAGE_FAULT) {
-            printf(", address 0x%llx", (unsigned long long)message[4]);
-        }
+    char detail[64] = "";
+    if (words >= EXCEPTION_ALL_WORDS && message[0] == EXCEPTION_VECTOR_PAGE_FAULT) {
+        snprintf(detail, sizeof(detail), ", rsp 0x%llx, address 0x%llx", (unsigned long long)message[3],
+                 (unsigned long long)message[4]);
+    } else if (words >= EXCEPTION_ALL_WORDS) {
+        snprintf(detail, sizeof(detail), ", rsp 0x%llx", (unsigned long long)message[3]);
     }
-    printf(")\n");
-    microapp_finish(app);
+    microapp_end(app, "stopped: exception %llu at rip 0x%llx (error code 0x%llx%s)", (unsigned long long)message[0],
+                 (unsigned long long)message[2], (unsigned long long)message[1], detail);
     return false;
 }
 
@@ -176,15 +172,14 @@ static bool app_exit(struct microapp *app, unsigned words, const uint64_t *messa
         *reply_tag = ERROR_REPLY_TAG(ERROR_INVALID_ARGUMENT);
         return true;
     }
-    log_service_flush(app->manifest->name, &app->log);
-    printf("%s: exited with status %lld\n", app->manifest->name, (long long)(int64_t)message[0]);
+    log_service_flush(app->manifest->name, &app->log); /* its last words before the figures */
     uint64_t quota, used;
     if (factory_info(microapp_root_slot(app, MICROAPP_SLOT_FACTORY), &quota, &used) == ERROR_NONE) {
         /* What the app's objects, page tables and mapping records hold; its child factories' quotas count whole. */
         printf("%s: kernel memory at exit: %llu KiB of its %llu KiB quota\n", app->manifest->name,
                (unsigned long long)(used >> 10), (unsigned long long)(quota >> 10));
     }
-    microapp_finish(app);
+    microapp_end(app, "exited with status %lld", (long long)(int64_t)message[0]);
     return false;
 }
 

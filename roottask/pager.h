@@ -13,7 +13,7 @@
  *    "<app>: stopped: exception <vector> at rip 0x... (...)".
  *  - LABEL_APP_EXIT from the app ([0] status): "<app>: exited with status N".
  *
- * Stopping or exiting deletes the app (microapp_finish) and sends no reply:
+ * Stopping or exiting deletes the app (microapp_end) and sends no reply:
  * the caller is gone with its task.
  */
 #ifndef ROOTTASK_PAGER_H

@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "launch_service.h"
 #include "log_service.h"
 #include "pager.h"
 #include "root_memory.h"
@@ -70,6 +71,9 @@ static struct answer dispatch(struct microapp *apps, size_t app_count, struct in
         answer.tag = ERROR_REPLY_TAG(error);
         break;
     }
+    case GATE_LABEL_LAUNCHER:
+        launch_service_handle(app, received.tag, message, &answer.tag);
+        break;
     default:
         break; /* a label the root task never gave out: refused */
     }
@@ -79,7 +83,7 @@ static struct answer dispatch(struct microapp *apps, size_t app_count, struct in
 static bool all_finished(const struct microapp *apps, size_t app_count)
 {
     for (size_t i = 0; i < app_count; i++) {
-        if (apps[i].state != MICROAPP_FINISHED) {
+        if (apps[i].state != MICROAPP_FINISHED && apps[i].state != MICROAPP_UNUSED) {
             return false;
         }
     }

@@ -16,7 +16,10 @@
 
 #include <stddef.h>
 
-/* Serves the apps forever; prints "roottask: all Micro-Apps finished" once none is left running. */
-_Noreturn void server_run(struct microapp *apps, size_t app_count);
+/*
+ * Serves the apps forever (apps[0..capacity): the boot manifest's, then free entries for launched ones); prints
+ * "roottask: all Micro-Apps finished" once none is left running.
+ */
+_Noreturn void server_run(struct microapp *apps, size_t capacity);
 
 #endif

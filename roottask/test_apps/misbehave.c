@@ -5,6 +5,7 @@
  */
 #include <kapsel/environment.h>
 #include <kapsel/runtime.h>
+#include <kapsel/syscall.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,12 @@ static int run(const char *what, const char *argument)
 {
     if (strcmp(what, "exit") == 0) {
         return 7;
+    }
+    if (strcmp(what, "wait") == 0) { /* until someone stops it: the launcher's test */
+        printf("waiting to be stopped\n");
+        for (;;) {
+            ipc_wait(TIMEOUTS(TIMEOUT_NEVER, TIMEOUT_NEVER));
+        }
     }
     if (strcmp(what, "null-read") == 0) {
         /* cppcheck-suppress nullPointer ; on purpose: the root task must stop the app */

@@ -110,10 +110,9 @@ enum error memory_info(uint64_t memory, uint64_t *free_bytes, uint64_t *total_by
 static enum error create(uint64_t factory, uint64_t slot, enum object_type type, uint64_t first, uint64_t second)
 {
     static const char *const names[OBJECT_TYPE_COUNT] = {
-        [OBJECT_TASK] = "factory_create_task",
-        [OBJECT_THREAD] = "factory_create_thread",
-        [OBJECT_IPC_GATE] = "factory_create_gate",
-        [OBJECT_FACTORY] = "factory_create_factory",
+        [OBJECT_TASK] = "factory_create_task",     [OBJECT_THREAD] = "factory_create_thread",
+        [OBJECT_IPC_GATE] = "factory_create_gate", [OBJECT_FACTORY] = "factory_create_factory",
+        [OBJECT_IRQ] = "factory_create_irq",
     };
     enum error error = injected(names[type]);
     if (error != ERROR_NONE) {
@@ -144,6 +143,31 @@ enum error factory_create_gate(uint64_t factory, uint64_t dest_slot, uint64_t th
 enum error factory_create_factory(uint64_t factory, uint64_t dest_slot, uint64_t quota)
 {
     return create(factory, dest_slot, OBJECT_FACTORY, quota, 0);
+}
+
+enum error factory_create_irq(uint64_t factory, uint64_t dest_slot)
+{
+    return create(factory, dest_slot, OBJECT_IRQ, 0, 0);
+}
+
+enum error irq_bind(uint64_t irq, uint64_t thread_slot, uint64_t label)
+{
+    enum error error = injected("irq_bind");
+    if (error == ERROR_NONE) {
+        fake.irq_bind.irq = irq;
+        fake.irq_bind.thread = thread_slot;
+        fake.irq_bind.label = label;
+    }
+    return error;
+}
+
+enum error irq_trigger(uint64_t irq)
+{
+    if (fake.trigger_count == FAKE_MAX_RECORDS) {
+        abort_with("too many triggers");
+    }
+    fake.triggered[fake.trigger_count++] = irq;
+    return ERROR_NONE;
 }
 
 /* The fake keeps no accounts: the root task then reports no kernel memory figures. */

@@ -59,6 +59,11 @@ struct fake_kernel {
         uint64_t scheduler, thread;
         unsigned priority, slice;
     } run;
+    struct {
+        uint64_t irq, thread, label;
+    } irq_bind;
+    uint64_t triggered[FAKE_MAX_RECORDS]; /* Irq slots IRQ_TRIGGER was called on */
+    size_t trigger_count;
 
     /* Failure injection: the named operation fails with fail_error after fail_skip successful calls. */
     const char *fail_operation;

@@ -556,7 +556,7 @@ static void capabilities_are_checked(void **state)
     expect_error(
         "microapp a\nimage a.elf\ncapability console\n",
         "manifest line 3: unknown capability 'console' (known: log, factory, scheduler, icu, io_ports, device_memory, "
-        "dma_memory, peer:<app>)");
+        "dma_memory, launcher, peer:<app>)");
     expect_error("microapp a\nimage a.elf\ncapability factory\n",
                  "manifest line 3: capability 'factory' needs quota=<size>");
     expect_error("microapp a\nimage a.elf\ncapability factory size=4K\n",
@@ -604,10 +604,10 @@ static void driver_capabilities_are_parsed(void **state)
                  "manifest line 3: capability 'device_memory' takes no options, found 'quota=4K'");
     expect_error("microapp a\nimage a.elf\ncapability Device_memory\n",
                  "manifest line 3: unknown capability 'Device_memory' (known: log, factory, scheduler, icu, io_ports, "
-                 "device_memory, dma_memory, peer:<app>)");
+                 "device_memory, dma_memory, launcher, peer:<app>)");
     expect_error("microapp a\nimage a.elf\ncapability device_memory:0xfed00000\n",
                  "manifest line 3: unknown capability 'device_memory:0xfed00000' (known: log, factory, scheduler, icu, "
-                 "io_ports, device_memory, dma_memory, peer:<app>)");
+                 "io_ports, device_memory, dma_memory, launcher, peer:<app>)");
 }
 
 /* DMA memory (RAM whose physical address the holder learns): a driver's source like the others, named once. */
@@ -629,7 +629,7 @@ static void dma_memory_is_parsed(void **state)
                  "manifest line 3: capability 'dma_memory' takes no options, found 'quota=4K'");
     expect_error("microapp a\nimage a.elf\ncapability DMA_memory\n",
                  "manifest line 3: unknown capability 'DMA_memory' (known: log, factory, scheduler, icu, io_ports, "
-                 "device_memory, dma_memory, peer:<app>)");
+                 "device_memory, dma_memory, launcher, peer:<app>)");
 }
 
 static void factories_must_leave_quota_for_the_app(void **state)
@@ -842,6 +842,53 @@ static void mutated_manifests_get_a_verdict(void **state)
     }
 }
 
+/* --- the launcher capability and launch specs (launch_service.h) ------------------------------- */
+
+static void launcher_capability_takes_its_memory(void **state)
+{
+    (void)state;
+    expect_ok("microapp agent\nimage agent.elf\ncapability launcher memory=3G\n");
+    assert_int_equal(manifest.apps[0].capabilities[0].type, MANIFEST_CAPABILITY_LAUNCHER);
+    assert_int_equal(manifest.apps[0].capabilities[0].memory, 3ull << 30);
+    expect_error("microapp agent\nimage agent.elf\ncapability launcher\n",
+                 "manifest line 3: capability 'launcher' needs memory=<size>");
+    expect_error("microapp agent\nimage agent.elf\ncapability launcher quota=1M\n",
+                 "manifest line 3: unknown option 'quota=1M' for capability 'launcher' (known: memory=<size>)");
+    expect_error("microapp agent\nimage agent.elf\ncapability launcher memory=1M memory=2M\n",
+                 "manifest line 3: option 'memory' is given twice for capability 'launcher'");
+    expect_error("microapp agent\nimage agent.elf\ncapability factory memory=1M\n",
+                 "manifest line 3: unknown option 'memory=1M' for capability 'factory' (known: quota=<size>)");
+}
+
+static struct manifest boot_manifest;
+
+static enum error parse_launch(const char *spec)
+{
+    return manifest_parse_launch(spec, strlen(spec), &boot_manifest, &manifest, &error);
+}
+
+static void launch_specs_name_peers_of_the_boot_manifest(void **state)
+{
+    (void)state;
+    const char *boot = "microapp switch\nimage switch.elf\ncapability peer:agent\n"
+                       "microapp agent\nimage agent.elf\ncapability peer:switch\ncapability launcher memory=1G\n";
+    assert_int_equal(manifest_parse(boot, strlen(boot), &boot_manifest, &error), ERROR_NONE);
+    assert_int_equal(parse_launch("microapp vm-1\nimage uvmm.elf\nmemory 128M\ncapability log\n"
+                                  "capability peer:switch\nfile vmlinuz\narguments --kernel vmlinuz\n"),
+                     ERROR_NONE);
+    assert_int_equal(manifest.app_count, 1);
+    assert_string_equal(manifest.apps[0].name, "vm-1");
+    assert_int_equal(manifest.apps[0].capabilities[1].peer, 0); /* boot_manifest.apps[0]: the switch */
+    assert_int_equal(parse_launch("microapp vm-1\nimage uvmm.elf\ncapability peer:nobody\n"), ERROR_MALFORMED);
+    assert_string_equal(error.message, "manifest line 3: peer 'nobody' is not a microapp of the boot manifest");
+    assert_int_equal(parse_launch("microapp vm-1\nimage uvmm.elf\nshared net 64K\n"), ERROR_MALFORMED);
+    assert_string_equal(error.message, "manifest line 3: a launched microapp has no shared regions");
+    assert_int_equal(parse_launch("microapp a\nimage a.elf\nmicroapp b\nimage b.elf\n"), ERROR_MALFORMED);
+    assert_string_equal(error.message, "manifest: a launch spec describes exactly one microapp, not 2");
+    assert_int_equal(parse_launch("microapp a\n"), ERROR_MALFORMED);
+    assert_string_equal(error.message, "manifest line 1: microapp 'a' has no 'image' line");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -886,6 +933,8 @@ int main(void)
         cmocka_unit_test(oversized_manifest_is_an_error),
         cmocka_unit_test(random_bytes_get_a_verdict),
         cmocka_unit_test(mutated_manifests_get_a_verdict),
+        cmocka_unit_test(launcher_capability_takes_its_memory),
+        cmocka_unit_test(launch_specs_name_peers_of_the_boot_manifest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

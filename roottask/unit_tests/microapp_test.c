@@ -151,7 +151,7 @@ static int teardown(void **state)
         if (apps[i].state == MICROAPP_CREATED || apps[i].state == MICROAPP_GRANTED ||
             apps[i].state == MICROAPP_RUNNING) {
             fake_capture_begin();
-            microapp_finish(&apps[i]);
+            microapp_end(&apps[i], "ended by the test");
             fake_capture_end();
         }
     }
@@ -292,7 +292,7 @@ static void driver_capabilities_come_from_the_root_slots(void **state)
     assert_string_equal(environment->named[3].name, "dma_memory");
     assert_int_equal(environment->named[3].slot, APP_FIRST_NAMED + 3);
     /* The app ends: the root task deletes only what it made, never its own singletons. */
-    microapp_finish(&apps[0]);
+    microapp_end(&apps[0], "ended by the test");
     for (size_t i = 0; i < fake.deleted_count; i++) {
         assert_true(fake.deleted[i] >= MICROAPP_ROOT_SLOTS_FIRST);
     }
@@ -552,9 +552,9 @@ static void apps_share_one_copy_of_a_file(void **state)
     assert_int_equal(apps[1].files[0].copy_held, 1); /* one copy, slot 0, for both */
     assert_false(fake_page_present(FILES_COPY(1)));  /* no second copy */
     assert_memory_equal((const void *)(uintptr_t)FILES_COPY(0), file_bytes, 3 * 4096);
-    microapp_finish(&apps[0]);
+    microapp_end(&apps[0], "ended by the test");
     assert_true(fake_page_present(FILES_COPY(0))); /* b still maps it */
-    microapp_finish(&apps[1]);
+    microapp_end(&apps[1], "ended by the test");
     assert_false(fake_page_present(FILES_COPY(0)));
 }
 
@@ -798,7 +798,7 @@ static void exit_reports_the_status_and_releases_everything(void **state)
     }
     /* A second finish does nothing. */
     size_t deleted = fake.deleted_count;
-    microapp_finish(&apps[0]);
+    microapp_end(&apps[0], "ended by the test");
     assert_int_equal(fake.deleted_count, deleted);
 }
 
