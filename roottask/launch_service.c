@@ -10,6 +10,7 @@
 
 #define MAX_LAUNCHERS 4
 #define LAUNCHED_TASK_RIGHTS (RIGHT_READ | RIGHT_WRITE) /* map its files; never pass it on or delete it */
+#define CONTROL_GATE_RIGHTS (RIGHT_WRITE | RIGHT_GRANT) /* may be passed on: e.g. to the switch, to wake the app */
 
 _Static_assert(MANIFEST_MAX_APPS <= LAUNCH_LABEL_HANDLE_MASK + 1, "labels can name every handle");
 _Static_assert(LAUNCH_MAX_FILES == MANIFEST_MAX_FILES, "a launch names every file of an app");
@@ -129,19 +130,19 @@ static uint64_t memory_in_use(const struct microapp *launcher)
 
 static struct launcher_spec *spec_of(const struct microapp *launcher)
 {
-    struct launcher_spec *free_entry = NULL;
+    struct launcher_spec *unused = NULL;
     for (size_t i = 0; i < MAX_LAUNCHERS; i++) {
         if (specs[i].launcher == launcher) {
             return &specs[i];
         }
-        if (!specs[i].launcher && !free_entry) {
-            free_entry = &specs[i];
+        if (!specs[i].launcher && !unused) {
+            unused = &specs[i];
         }
     }
-    if (free_entry) {
-        free_entry->launcher = launcher;
+    if (unused) {
+        unused->launcher = launcher;
     }
-    return free_entry;
+    return unused;
 }
 
 static void spec_write(struct microapp *launcher, unsigned words, uint64_t *message, uint64_t *reply_tag)
@@ -187,8 +188,23 @@ static bool name_taken(const char *name)
     return false;
 }
 
-/* Steps after microapp_create: capabilities, the task capability for the launcher, the end notice. */
-static enum error finish_creation(struct microapp *launcher, struct microapp *app, uint64_t task_slot)
+/* The control gate: made from the app's factory (it goes with the app) and copied into the launcher's slot. */
+static enum error hand_over_control_gate(struct microapp *launcher, struct microapp *app, uint64_t control_slot)
+{
+    uint64_t gate = microapp_root_slot(app, MICROAPP_SLOT_CONTROL_GATE);
+    enum error error = factory_create_gate(microapp_root_slot(app, MICROAPP_SLOT_FACTORY), gate,
+                                           microapp_root_slot(app, MICROAPP_SLOT_THREAD), LAUNCH_LABEL_CONTROL);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    app->root_slots_used |= 1u << MICROAPP_SLOT_CONTROL_GATE;
+    return task_map_capability(microapp_root_slot(launcher, MICROAPP_SLOT_TASK),
+                               ITEM_CAPABILITY(gate, 0, CONTROL_GATE_RIGHTS, 0), control_slot);
+}
+
+/* Steps after microapp_create: capabilities, the task capability and control gate for the launcher, the end notice. */
+static enum error finish_creation(struct microapp *launcher, struct microapp *app, uint64_t task_slot,
+                                  uint64_t control_slot)
 {
     enum error error = microapp_grant(app, apps, boot->app_count);
     if (error != ERROR_NONE) {
@@ -200,6 +216,12 @@ static enum error finish_creation(struct microapp *launcher, struct microapp *ap
     if (error != ERROR_NONE) {
         microapp_end(app, "not started: handing its task to the launcher's slot %llu failed: %s",
                      (unsigned long long)task_slot, error_name(error));
+        return error;
+    }
+    error = control_slot ? hand_over_control_gate(launcher, app, control_slot) : ERROR_NONE;
+    if (error != ERROR_NONE) {
+        microapp_end(app, "not started: handing its control gate to the launcher's slot %llu failed: %s",
+                     (unsigned long long)control_slot, error_name(error));
         return error;
     }
     uint64_t irq = microapp_root_slot(app, MICROAPP_SLOT_ENDED_IRQ);
@@ -225,9 +247,10 @@ static void create(struct microapp *launcher, unsigned words, uint64_t *message,
     struct launcher_spec *spec = spec_of(launcher);
     uint64_t length = message[0];
     uint64_t task_slot = message[1];
-    if (words < 2 + LAUNCH_MAX_FILES || !spec || length > LAUNCH_SPEC_MAX_SIZE) {
+    uint64_t control_slot = message[2 + LAUNCH_MAX_FILES];
+    if (words < 3 + LAUNCH_MAX_FILES || !spec || length > LAUNCH_SPEC_MAX_SIZE) {
         answer(message, reply_tag, ERROR_INVALID_ARGUMENT,
-               "create needs the spec length (at most %u), a slot and %u sizes", (unsigned)LAUNCH_SPEC_MAX_SIZE,
+               "create needs the spec length (at most %u), a slot, %u sizes and a slot", (unsigned)LAUNCH_SPEC_MAX_SIZE,
                (unsigned)LAUNCH_MAX_FILES);
         return;
     }
@@ -279,7 +302,7 @@ static void create(struct microapp *launcher, unsigned words, uint64_t *message,
     }
     error = microapp_create(app, boot_info);
     if (error == ERROR_NONE) {
-        error = finish_creation(launcher, app, task_slot);
+        error = finish_creation(launcher, app, task_slot, control_slot);
     }
     if (error != ERROR_NONE) {
         answer(message, reply_tag, error, "%s", app->end_reason);
