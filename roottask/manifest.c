@@ -673,9 +673,6 @@ static enum error parse_shared(struct parser *parser, struct cursor *cursor)
                     "shared region name %T is invalid (a letter, then letters, digits, '_' or '-'; at most %u bytes)",
                     &name, (unsigned)MANIFEST_SHARED_NAME_SIZE - 1);
     }
-    if (parser->launching_from) {
-        return fail(parser, "a launched microapp has no shared regions");
-    }
     uint64_t size;
     enum error error = parse_shared_size(parser, &size_token, &size);
     if (error != ERROR_NONE) {
@@ -692,7 +689,8 @@ static enum error parse_shared(struct parser *parser, struct cursor *cursor)
         }
     }
     struct manifest_shared *shared = &app->shared[app->shared_count];
-    error = find_region(parser, &name, size, &shared->region);
+    /* A launched app's regions are its launcher's memory (launch_service.h), not regions of a manifest. */
+    error = parser->launching_from ? ERROR_NONE : find_region(parser, &name, size, &shared->region);
     if (error != ERROR_NONE) {
         return error;
     }

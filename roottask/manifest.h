@@ -237,9 +237,9 @@ struct manifest_error {
 enum error manifest_parse(const char *text, size_t size, struct manifest *manifest, struct manifest_error *error);
 
 /*
- * Parses a launch spec (launch_service.h): the same grammar, exactly one Micro-App, no "shared" lines, and its
- * "peer:<app>" capabilities name apps of the boot manifest boot (capability.peer indexes boot->apps). The app is
- * spec->apps[0].
+ * Parses a launch spec (launch_service.h): the same grammar, exactly one Micro-App, whose "peer:<app>" capabilities
+ * name apps of the boot manifest boot (capability.peer indexes boot->apps) and whose "shared" lines name memory its
+ * launcher supplies (no manifest region: shared[i].region is 0). The app is spec->apps[0].
  */
 enum error manifest_parse_launch(const char *text, size_t size, const struct manifest *boot, struct manifest *spec,
                                  struct manifest_error *error);

@@ -17,7 +17,7 @@
 /* User addresses end here (the kernel's USER_ADDRESS_LIMIT); images must lie below it. */
 #define MICROAPP_ADDRESS_LIMIT 0x00007ffffffff000ull
 
-_Static_assert(MICROAPP_SLOT_FIRST_NAMED + MANIFEST_MAX_CAPABILITIES <= MICROAPP_ROOT_SLOTS_PER_APP,
+_Static_assert(MICROAPP_SLOT_FIRST_NAMED + MANIFEST_MAX_CAPABILITIES <= MICROAPP_SLOT_CONTROL_GATE,
                "an app's root slots hold all its named capabilities");
 _Static_assert(MICROAPP_ROOT_SLOTS_FIRST >= ROOT_FIRST_FREE_SLOT, "app slots start after the root's own");
 _Static_assert(MICROAPP_ROOT_SLOTS_FIRST + MANIFEST_MAX_APPS * MICROAPP_ROOT_SLOTS_PER_APP <= ROOT_CAPABILITY_SLOTS,
@@ -136,7 +136,8 @@ enum error microapp_create(struct microapp *app, const struct root_boot_info *bo
         }
     }
     size_t failed_region = 0;
-    error = app_shared_load(app, &failed_region, &reason);
+    /* A launched app's regions are its launcher's memory, which the launcher maps (launch_service.h). */
+    error = app->launcher ? ERROR_NONE : app_shared_load(app, &failed_region, &reason);
     if (check_named_step(app, error, "loading its shared region", manifest->shared[failed_region].name, reason) !=
         ERROR_NONE) {
         return error;
@@ -350,6 +351,7 @@ static const unsigned finish_order[] = {
     MICROAPP_SLOT_TASK,
     MICROAPP_SLOT_THREAD,
     MICROAPP_SLOT_PAGER_GATE,
+    MICROAPP_SLOT_CONTROL_GATE,
 };
 
 static void delete_root_object(struct microapp *app, unsigned offset)
@@ -389,7 +391,9 @@ void microapp_end(struct microapp *app, const char *format, ...)
     root_pages_release(app->window + SCRATCH_STACK_OFFSET, APP_STACK_SIZE / ROOT_PAGE_SIZE);
     root_pages_release(app->window + SCRATCH_HEAP_OFFSET, app->heap_pages);
     app_files_release(app);
-    app_shared_release(app);
+    if (!app->launcher) {
+        app_shared_release(app);
+    }
     app->state = MICROAPP_FINISHED;
     if (app->root_slots_used & (1u << MICROAPP_SLOT_ENDED_IRQ)) {
         enum error error = irq_trigger(microapp_root_slot(app, MICROAPP_SLOT_ENDED_IRQ));

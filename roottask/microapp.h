@@ -37,6 +37,8 @@ enum microapp_root_slot {
     /* A launched app's end notice to its launcher (launch_service.h): outlives the app until the launcher releases
      * it, so microapp_end leaves it alone. */
     MICROAPP_SLOT_ENDED_IRQ = MICROAPP_ROOT_SLOTS_PER_APP - 1,
+    /* A launched app's control gate (launch_service.h): a gate to its thread from its own factory. */
+    MICROAPP_SLOT_CONTROL_GATE = MICROAPP_ROOT_SLOTS_PER_APP - 2,
 };
 
 /*

@@ -46,10 +46,11 @@ static enum error request(uint64_t launcher, uint64_t operation, unsigned words,
     return answer;
 }
 
-enum error launcher_create(uint64_t launcher, const char *spec, size_t spec_length, uint64_t task_slot,
-                           const uint64_t file_sizes[LAUNCH_MAX_FILES], struct launch_created *created, char *reason,
-                           size_t reason_size)
+enum error launcher_create(uint64_t launcher, const struct launch_request *launch, struct launch_created *created,
+                           char *reason, size_t reason_size)
 {
+    const char *spec = launch->spec;
+    size_t spec_length = launch->spec_length;
     struct invoke_result reply;
     if (spec_length > LAUNCH_SPEC_MAX_SIZE) {
         return ERROR_OUT_OF_RANGE;
@@ -67,9 +68,10 @@ enum error launcher_create(uint64_t launcher, const char *spec, size_t spec_leng
         }
     }
     utcb()->message[0] = spec_length;
-    utcb()->message[1] = task_slot;
-    memcpy(&utcb()->message[2], file_sizes, LAUNCH_MAX_FILES * sizeof(uint64_t));
-    enum error error = request(launcher, LABEL_LAUNCH_CREATE, 2 + LAUNCH_MAX_FILES, &reply, reason, reason_size);
+    utcb()->message[1] = launch->task_slot;
+    memcpy(&utcb()->message[2], launch->file_sizes, LAUNCH_MAX_FILES * sizeof(uint64_t));
+    utcb()->message[2 + LAUNCH_MAX_FILES] = launch->control_slot;
+    enum error error = request(launcher, LABEL_LAUNCH_CREATE, 3 + LAUNCH_MAX_FILES, &reply, reason, reason_size);
     if (error != ERROR_NONE) {
         return error;
     }

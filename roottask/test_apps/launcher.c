@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define CHILD_TASK_SLOT 100
+#define CHILD_CONTROL_SLOT 101
 #define WAIT_MS 5000 /* a bound on waiting for a child's message: a lost one fails the check instead of hanging */
 
 static uint64_t launcher;
@@ -34,24 +35,31 @@ static void check(bool ok, const char *what, const char *detail)
 static enum error create(const char *spec, const uint64_t sizes[LAUNCH_MAX_FILES], struct launch_created *created,
                          char *reason)
 {
-    static const uint64_t none[LAUNCH_MAX_FILES];
-    return launcher_create(launcher, spec, strlen(spec), CHILD_TASK_SLOT, sizes ? sizes : none, created, reason,
-                           LAUNCH_REASON_SIZE);
+    log_length = 0; /* a new child's log */
+    log_text[0] = '\0';
+    struct launch_request request = {
+        .spec = spec, .spec_length = strlen(spec), .task_slot = CHILD_TASK_SLOT, .control_slot = CHILD_CONTROL_SLOT};
+    if (sizes) {
+        memcpy(request.file_sizes, sizes, sizeof(request.file_sizes));
+    }
+    return launcher_create(launcher, &request, created, reason, LAUNCH_REASON_SIZE);
 }
 
 /*
- * Serves the child's log until its end notice arrives (answering each write, as the root task's log service does);
- * false if nothing came for WAIT_MS.
+ * Serves the child's log (answering each write, as the root task's log service does) until its end notice arrives
+ * or, when until_text is not NULL, until its log has that text; false if nothing came for WAIT_MS.
  */
-static bool serve_until_ended(uint64_t handle)
+static bool serve_log(uint64_t handle, const char *until_text)
 {
-    log_length = 0;
     for (;;) {
+        if (until_text && strstr(log_text, until_text)) {
+            return true;
+        }
         struct invoke_result received = ipc_wait(TIMEOUTS(0, WAIT_MS));
         if (received.error != ERROR_NONE) {
             return false;
         }
-        if (received.label == (LAUNCH_LABEL_ENDED | handle)) {
+        if (!until_text && received.label == (LAUNCH_LABEL_ENDED | handle)) {
             return true;
         }
         if (received.label == (LAUNCH_LABEL_LOG | handle) && MESSAGE_TAG_LABEL(received.tag) == LABEL_LOG_WRITE) {
@@ -71,7 +79,7 @@ static void expect_end(uint64_t handle, const char *what, const char *expected_r
     char reason[LAUNCH_REASON_SIZE];
     enum launch_state state = 0;
     uint64_t kernel_memory = 0;
-    bool ended = serve_until_ended(handle);
+    bool ended = serve_log(handle, NULL);
     enum error error = launcher_status(launcher, handle, &state, &kernel_memory, reason, sizeof(reason));
     check(ended && error == ERROR_NONE && state == LAUNCH_STATE_ENDED && strstr(reason, expected_reason) != NULL, what,
           reason);
@@ -152,9 +160,24 @@ static void launcher_stops_a_child(void)
     launcher_run(launcher, created.handle, reason, sizeof(reason));
     error = launcher_release(launcher, created.handle, reason, sizeof(reason));
     check(error == ERROR_BUSY, "a running child cannot be released", reason);
+    /* Its log goes to us: it waits for our answer until it has said it waits, so only then can it receive. */
+    check(serve_log(created.handle, "waiting to be stopped"), "it says it waits", log_text);
+    utcb()->message[0] = 42;
+    struct invoke_result sent = ipc_send(CHILD_CONTROL_SLOT, MESSAGE_TAG(1, 1, 0), TIMEOUTS(WAIT_MS, 0));
+    char sent_error[16];
+    snprintf(sent_error, sizeof(sent_error), "error %d", (int)sent.error);
+    check(sent.error == ERROR_NONE, "a message reaches it through its control gate", sent_error);
+    check(serve_log(created.handle, "control message 42"), "it heard the control message", log_text);
     error = launcher_stop(launcher, created.handle, reason, sizeof(reason));
     check(error == ERROR_NONE, "it is stopped", reason);
     expect_end(created.handle, "its end says it was stopped", "stopped by its launcher");
+    enum object_type type;
+    unsigned rights;
+    enum error control_gone = task_capability_info(APP_TASK, CHILD_CONTROL_SLOT, &type, &rights);
+    enum object_type control_type = type;
+    enum error task_gone = task_capability_info(APP_TASK, CHILD_TASK_SLOT, &type, &rights);
+    check(control_gone == ERROR_NONE && control_type == OBJECT_NONE && task_gone == ERROR_NONE && type == OBJECT_NONE,
+          "its task and control gate went with it: the slots are empty", NULL);
     error = launcher_status(launcher, created.handle, &(enum launch_state){0}, &(uint64_t){0}, reason, sizeof(reason));
     check(error == ERROR_INVALID_ARGUMENT, "a released handle names nothing", reason);
 }

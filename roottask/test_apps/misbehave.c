@@ -4,6 +4,7 @@
  * next to it). Each case ends the app in a way the root task must report.
  */
 #include <kapsel/environment.h>
+#include <kapsel/launcher.h>
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
 #include <stdbool.h>
@@ -58,10 +59,13 @@ static int run(const char *what, const char *argument)
     if (strcmp(what, "exit") == 0) {
         return 7;
     }
-    if (strcmp(what, "wait") == 0) { /* until someone stops it: the launcher's test */
+    if (strcmp(what, "wait") == 0) { /* until someone stops it, telling what its launcher sends: the launcher's test */
         printf("waiting to be stopped\n");
         for (;;) {
-            ipc_wait(TIMEOUTS(TIMEOUT_NEVER, TIMEOUT_NEVER));
+            struct invoke_result received = ipc_wait(TIMEOUTS(TIMEOUT_NEVER, TIMEOUT_NEVER));
+            if (received.error == ERROR_NONE && received.label == LAUNCH_LABEL_CONTROL) {
+                printf("control message %llu\n", (unsigned long long)utcb()->message[0]);
+            }
         }
     }
     if (strcmp(what, "null-read") == 0) {

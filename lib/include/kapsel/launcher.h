@@ -7,9 +7,12 @@
  * may hold is bounded by its launcher: its factory is created from the launcher's own, so its quota is part of the
  * launcher's; its heap counts against the launcher's memory=<size>; its priority is at most the launcher's; "log"
  * is a gate to the launcher's main thread (not to the root task), so the launcher alone sees what it writes;
- * "peer:<app>", "scheduler" and the other sources only if the launcher's own manifest names the same; no "launcher"
- * and no "shared" regions. Its "file" lines are supplied by the launcher: it gives their sizes, receives the app's
- * task capability and maps the files itself (read-only) at the addresses the reply names, before it runs the app.
+ * "peer:<app>", "scheduler" and the other sources only if the launcher's own manifest names the same; no "launcher".
+ * Its "file" and "shared" lines are memory the launcher supplies: it gives the files' sizes, receives the app's task
+ * capability and maps the files itself (read-only) at the addresses the reply names, and each shared region
+ * (read-write, e.g. a network port's rings that it also gives the switch) at APP_SHARED_ADDRESS + i *
+ * APP_SHARED_MAX_SIZE, before it runs the app. It may also receive a gate to the app's main thread (the "control
+ * gate"), through which the app receives the launcher's messages with the label LAUNCH_LABEL_CONTROL.
  *
  * Messages (to the launcher capability; words; the reply's label is an enum error, and a refused request's reply
  * words carry the reason as text: [0] length, [1..] bytes):
@@ -17,9 +20,10 @@
  *   LAUNCH_SPEC_WRITE   [0] offset, [1] byte count (<= LAUNCH_SPEC_BYTES_PER_MESSAGE), [2..] bytes: part of the
  *                       spec, kept by the root task for this launcher (at most LAUNCH_SPEC_MAX_SIZE in all)
  *   LAUNCH_CREATE       [0] spec length, [1] the launcher's slot for the app's task capability, [2..5] the sizes
- *                       of its files in spec order → [0] handle, [1..4] the address of each file in the app.
- *                       The app exists but does not run; its task capability (RIGHT_READ | RIGHT_WRITE) is in
- *                       the launcher's slot.
+ *                       of its files in spec order, [6] the launcher's slot for the control gate (0: none)
+ *                       → [0] handle, [1..4] the address of each file in the app.
+ *                       The app exists but does not run; its task capability (RIGHT_READ | RIGHT_WRITE) and the
+ *                       control gate (RIGHT_WRITE | RIGHT_GRANT) are in the launcher's slots.
  *   LAUNCH_RUN          [0] handle: starts its main thread.
  *   LAUNCH_STOP         [0] handle: ends it now ("stopped by its launcher").
  *   LAUNCH_STATUS       [0] handle → [0] LAUNCH_STATE_*, [1] kernel memory its factory holds (bytes, while it
@@ -50,8 +54,9 @@
 #define LAUNCH_MAX_FILES 4
 #define LAUNCH_REASON_SIZE 192 /* reasons are at most 191 bytes */
 
-#define LAUNCH_LABEL_LOG 0x4c000ull   /* | handle */
-#define LAUNCH_LABEL_ENDED 0x4e000ull /* | handle */
+#define LAUNCH_LABEL_CONTROL 0x43000ull /* the launcher's messages to the app, through its control gate */
+#define LAUNCH_LABEL_LOG 0x4c000ull     /* | handle */
+#define LAUNCH_LABEL_ENDED 0x4e000ull   /* | handle */
 #define LAUNCH_LABEL_KIND_MASK 0xff000ull
 #define LAUNCH_LABEL_HANDLE_MASK 0x00fffull
 
@@ -72,10 +77,18 @@ struct launch_created {
  * answer; on a refusal the reason is copied into reason (reason_size bytes, NUL-terminated) when reason is not NULL.
  */
 
-/* Sends spec and creates the app; its task capability lands in task_slot. */
-enum error launcher_create(uint64_t launcher, const char *spec, size_t spec_length, uint64_t task_slot,
-                           const uint64_t file_sizes[LAUNCH_MAX_FILES], struct launch_created *created, char *reason,
-                           size_t reason_size);
+/* What LAUNCH_CREATE needs besides the spec. */
+struct launch_request {
+    const char *spec;
+    size_t spec_length;
+    uint64_t task_slot;    /* where the app's task capability lands */
+    uint64_t control_slot; /* where the control gate lands; 0: none */
+    uint64_t file_sizes[LAUNCH_MAX_FILES];
+};
+
+/* Sends the spec and creates the app. */
+enum error launcher_create(uint64_t launcher, const struct launch_request *request, struct launch_created *created,
+                           char *reason, size_t reason_size);
 enum error launcher_run(uint64_t launcher, uint64_t handle, char *reason, size_t reason_size);
 enum error launcher_stop(uint64_t launcher, uint64_t handle, char *reason, size_t reason_size);
 /* The app's state, kernel memory and, once ended, why (into reason). */
