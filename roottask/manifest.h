@@ -114,7 +114,8 @@
  *   peer:<app> a gate bound to the main thread of <app> (another Micro-App of
  *              this manifest, declared before or after); <app> receives this
  *              app's messages with the gate label = this app's index in the
- *              manifest (from 0)
+ *              manifest (from 0; an app launched later: LAUNCH_LABEL_LAUNCHED_PEER
+ *              | its handle, kapsel/launcher.h)
  *
  * Micro-Apps: at least one, at most MANIFEST_MAX_APPS, unique names.
  * Every error stops the parse and is reported with its line number and reason,

@@ -205,9 +205,11 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
             *reason = "the peer did not start";
             return ERROR_PEER_GONE;
         }
-        return created(
-            app, offset,
-            factory_create_gate(factory, *source, microapp_root_slot(peer, MICROAPP_SLOT_THREAD), app->index));
+        /* A launched app's label says so: its peer can tell it from the boot manifest's apps, which it may trust
+         * with more (e.g. the switch takes port requests only from those). */
+        uint64_t label = app->launcher ? LAUNCH_LABEL_LAUNCHED_PEER | app->index : app->index;
+        return created(app, offset,
+                       factory_create_gate(factory, *source, microapp_root_slot(peer, MICROAPP_SLOT_THREAD), label));
     }
     }
     *reason = "unknown capability type";

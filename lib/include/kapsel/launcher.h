@@ -57,6 +57,9 @@
 #define LAUNCH_LABEL_CONTROL 0x43000ull /* the launcher's messages to the app, through its control gate */
 #define LAUNCH_LABEL_LOG 0x4c000ull     /* | handle */
 #define LAUNCH_LABEL_ENDED 0x4e000ull   /* | handle */
+/* A launched app's "peer:<app>" gate carries this | handle (a boot app's carries its manifest index, below 0x1000):
+ * the peer can tell apps its launcher vouches for from those the boot manifest names. */
+#define LAUNCH_LABEL_LAUNCHED_PEER 0x50000ull
 #define LAUNCH_LABEL_KIND_MASK 0xff000ull
 #define LAUNCH_LABEL_HANDLE_MASK 0x00fffull
 
