@@ -252,6 +252,8 @@ static const struct image_record *store_upload(struct image_upload *upload)
     memcpy(image->display_name, upload->display_name, sizeof(image->display_name));
     image->size_bytes = upload->size_bytes;
     image->create_time_unix_ms = store->config.clock.now_ms(store->config.clock.context);
+    /* The rest of the last page is what uvmms that map the image read past its end: zero, whatever the memory held. */
+    memset((uint8_t *)upload->memory + upload->size_bytes, 0, upload->memory_bytes - upload->size_bytes);
     image->memory = upload->memory;
     image->memory_bytes = upload->memory_bytes;
     store->image_count++;

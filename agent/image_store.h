@@ -31,7 +31,8 @@
 #define IMAGE_PAGE_BYTES 4096
 
 struct image_allocator {
-    /* bytes (a multiple of IMAGE_PAGE_BYTES) of page-aligned memory, or NULL when there is none. */
+    /* bytes (a multiple of IMAGE_PAGE_BYTES) of page-aligned memory, or NULL when there is none. It need not be
+     * zeroed (touching every page of a large upload at its start would take long): the store writes every byte. */
     void *(*allocate)(void *context, size_t bytes);
     /* Gives back memory that allocate returned, with the same bytes. */
     void (*release)(void *context, void *memory, size_t bytes);

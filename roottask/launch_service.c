@@ -381,6 +381,16 @@ void launch_service_handle(struct microapp *launcher, uint64_t tag, uint64_t *me
         create(launcher, words, message, reply_tag);
         return;
     }
+    if (operation == LABEL_LAUNCH_HOST_MEMORY) {
+        uint64_t free_bytes = 0, total_bytes = 0;
+        memory_info(ROOT_MEMORY, &free_bytes, &total_bytes);
+        message[0] = total_bytes;
+        message[1] = free_bytes;
+        message[2] = launcher_memory_limit(launcher->manifest);
+        message[3] = memory_in_use(launcher);
+        *reply_tag = MESSAGE_TAG(ERROR_NONE, 4, 0);
+        return;
+    }
     struct microapp *app = launched_app(launcher, words, message, reply_tag);
     if (!app) {
         return;

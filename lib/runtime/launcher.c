@@ -123,3 +123,20 @@ enum error launcher_status(uint64_t launcher, uint64_t handle, enum launch_state
     copy_reason(&reply, 2, reason, reason_size);
     return ERROR_NONE;
 }
+
+enum error launcher_host_memory(uint64_t launcher, struct launch_host_memory *memory)
+{
+    struct invoke_result reply;
+    enum error error = request(launcher, LABEL_LAUNCH_HOST_MEMORY, 0, &reply, NULL, 0);
+    if (error != ERROR_NONE) {
+        return error;
+    }
+    if (MESSAGE_TAG_WORDS(reply.tag) < 4) {
+        return ERROR_INVALID_ARGUMENT;
+    }
+    memory->total_bytes = utcb()->message[0];
+    memory->free_bytes = utcb()->message[1];
+    memory->launcher_limit_bytes = utcb()->message[2];
+    memory->launcher_used_bytes = utcb()->message[3];
+    return ERROR_NONE;
+}

@@ -211,8 +211,13 @@ static void refusals(void)
             "not started: finding its image failed");
     refused("more quota than the launcher has", "microapp c\nimage misbehave.elf\nquota 64M\n", ERROR_QUOTA_EXCEEDED,
             "not started: creating its factory failed");
+    struct launch_host_memory memory;
+    enum error error = launcher_host_memory(launcher, &memory);
+    check(error == ERROR_NONE && memory.total_bytes > memory.free_bytes && memory.free_bytes > 0 &&
+              memory.launcher_limit_bytes == 4u << 20 && memory.launcher_used_bytes == 0,
+          "the host's memory and the launcher's share are reported", NULL);
     char reason[LAUNCH_REASON_SIZE] = "";
-    enum error error = launcher_run(launcher, 3, reason, sizeof(reason));
+    error = launcher_run(launcher, 3, reason, sizeof(reason));
     check(error == ERROR_INVALID_ARGUMENT && strstr(reason, "names no app of this launcher"),
           "a boot app's index is no handle", reason);
 }

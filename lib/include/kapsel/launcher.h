@@ -30,6 +30,8 @@
  *                       lives), [2] reason length, [3..] why it ended ("exited with status 0", "stopped: page
  *                       fault at ...").
  *   LAUNCH_RELEASE      [0] handle: forgets an ended app (its handle may then name a new one).
+ *   LAUNCH_HOST_MEMORY  → [0] physical memory the kernel manages, [1] free now, [2] the launcher's memory=<size>,
+ *                       [3] what its live launched apps hold of it (bytes): for a launcher that reports the host.
  *
  * The launcher's main thread receives, with these gate labels: LAUNCH_LABEL_LOG | handle, LABEL_LOG_WRITE messages
  * from the app's "log" capability (as the root task's log service does; answer them, or the app waits); and
@@ -48,6 +50,7 @@
 #define LABEL_LAUNCH_STOP 0x23ull
 #define LABEL_LAUNCH_STATUS 0x24ull
 #define LABEL_LAUNCH_RELEASE 0x25ull
+#define LABEL_LAUNCH_HOST_MEMORY 0x26ull
 
 #define LAUNCH_SPEC_MAX_SIZE 4096
 #define LAUNCH_SPEC_BYTES_PER_MESSAGE 480
@@ -98,5 +101,14 @@ enum error launcher_stop(uint64_t launcher, uint64_t handle, char *reason, size_
 enum error launcher_status(uint64_t launcher, uint64_t handle, enum launch_state *state, uint64_t *kernel_memory,
                            char *reason, size_t reason_size);
 enum error launcher_release(uint64_t launcher, uint64_t handle, char *reason, size_t reason_size);
+
+/* The host's memory as LAUNCH_HOST_MEMORY reports it. */
+struct launch_host_memory {
+    uint64_t total_bytes;
+    uint64_t free_bytes;
+    uint64_t launcher_limit_bytes;
+    uint64_t launcher_used_bytes;
+};
+enum error launcher_host_memory(uint64_t launcher, struct launch_host_memory *memory);
 
 #endif
