@@ -49,11 +49,20 @@ void arch_entropy_fill(void *context, uint8_t *buffer, size_t length);
 uint64_t arch_platform_tsc_khz(const struct vm *vm);
 
 /* Before each entry: ends the VM on a platform reset; raises due timer interrupts, injects or asks for an
- * interrupt window, sets the deadline. */
+ * interrupt window, sets the deadline (the next kernel tick). */
 void arch_before_run(struct vm *vm);
 
-/* A halted guest with interrupts on waits for its next timer event; false if none is programmed. */
+/*
+ * A halted guest with interrupts on waits for its next timer event, or a message on one of the uvmm's gates (handed
+ * to control_message); false if no timer is programmed.
+ */
 bool arch_platform_sleep_until_next_event(struct vm *vm);
+
+/*
+ * Asks the guest to shut down the way a user at its console would (PC: Ctrl-Alt-Del on the PS/2 keyboard). NULL, or
+ * why the request could not reach the guest.
+ */
+const char *arch_platform_request_shutdown(struct vm *vm);
 
 /* Handles every exit vcpu_loop.c leaves to the architecture (port I/O, CPUID, MSRs, HLT, hypercalls, ...). */
 void arch_exit_handle(struct vm *vm);

@@ -4,7 +4,8 @@
  *     uvmm --guest <image> [--scenario <name>] [--ram <size>] [--name <vm name>]
  *     uvmm --guest linux --kernel <file> [--initrd <file>] [--ram <size>] [--name <vm name>]
  *          [--disk <file>] [--disk-ro <file>] [--vsock-cid <cid>]
- *          [--net-link <shared region>:<end> --mac <mac> [--net-peer <app>]] -- <command line>
+ *          [--net-link <shared region>:<end> --mac <mac> [--net-peer <app>]]
+ *          [--shutdown-after-line <text>] -- <command line>
  *
  * A Linux guest's kernel (a bzImage), initrd and disk images are files the
  * root task hands this app (the manifest's "file" lines); the words after
@@ -13,6 +14,9 @@
  * port with --net-link (end 0 or 1 of a link through the manifest's shared
  * region, woken through the capability "peer:<app>" of --net-peer), and a
  * disk per --disk (writable, the uvmm's own copy) or --disk-ro, /dev/vda first.
+ * The launcher's shutdown request (kapsel/vmm_control.h, control.h) presses
+ * Ctrl-Alt-Del on the guest's keyboard; --shutdown-after-line does the same,
+ * for tests, once a line of the guest's serial console contains the text.
  * --guest names a built-in image (guest_image.c), --scenario picks what the
  * test guest does, --ram is the guest RAM (K/M/G suffixes, a multiple of
  * 4 KiB, default 2M) and --name the VM's name in its output (default: the
@@ -27,6 +31,7 @@
  * failure.
  */
 #include "arch.h"
+#include "control.h"
 #include "devices/serial.h"
 #include "devices/test_device.h"
 #include "guest_image.h"
@@ -59,6 +64,7 @@ struct machine {
     struct serial serial;
     struct test_device test_device;
     struct virtio_devices virtio;
+    struct control_line_trigger shutdown_trigger; /* --shutdown-after-line */
 };
 
 static bool failed(struct vm *vm, const char *what, enum error error)
@@ -199,6 +205,10 @@ static void run_linux(struct machine *machine, const struct options *options)
         return;
     }
     serial_connect_interrupt(&machine->serial, raise_serial_interrupt, vm);
+    if (options->shutdown_after_line) {
+        control_shutdown_after_line(&machine->shutdown_trigger, &machine->serial.output, vm,
+                                    options->shutdown_after_line);
+    }
     if (!add_virtio(machine, options)) {
         return;
     }

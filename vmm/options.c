@@ -128,6 +128,12 @@ bool parse_options(int argc, char **argv, struct options *options)
                 return false;
             }
             has_mac = true;
+        } else if (strcmp(key, "--shutdown-after-line") == 0) {
+            if (value[0] == '\0') {
+                fprintf(stderr, "uvmm: --shutdown-after-line needs a text to look for\n");
+                return false;
+            }
+            options->shutdown_after_line = value;
         } else if (strcmp(key, "--ram") == 0) {
             if (!parse_size(value, &options->ram_size) || options->ram_size == 0 ||
                 options->ram_size % GUEST_PAGE_SIZE != 0) {
@@ -135,12 +141,12 @@ bool parse_options(int argc, char **argv, struct options *options)
                 return false;
             }
         } else {
-            fprintf(
-                stderr,
-                "uvmm: unknown option %s (usage: --guest <image> [--scenario <name>] [--ram <size>] "
-                "[--name <vm name>] [--kernel <file>] [--initrd <file>] [--disk <file>] [--disk-ro <file>] "
-                "[--vsock-cid <cid>] [--net-link <region>:<end> --mac <mac> [--net-peer <app>]] [-- <command line>])\n",
-                key);
+            fprintf(stderr,
+                    "uvmm: unknown option %s (usage: --guest <image> [--scenario <name>] [--ram <size>] "
+                    "[--name <vm name>] [--kernel <file>] [--initrd <file>] [--disk <file>] [--disk-ro <file>] "
+                    "[--vsock-cid <cid>] [--net-link <region>:<end> --mac <mac> [--net-peer <app>]] "
+                    "[--shutdown-after-line <text>] [-- <command line>])\n",
+                    key);
             return false;
         }
     }

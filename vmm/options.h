@@ -15,6 +15,7 @@ struct options {
     const char *scenario;
     const char *kernel;
     const char *initrd;
+    const char *shutdown_after_line; /* for tests: a shutdown request once a serial line contains it, or NULL */
     char command_line[COMMAND_LINE_SIZE];
     uint64_t ram_size;
     struct virtio_devices_config virtio;

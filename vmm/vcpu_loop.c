@@ -1,6 +1,7 @@
 #include "vcpu_loop.h"
 
 #include "arch.h"
+#include "control.h"
 
 #include <kapsel/syscall.h>
 #include <stdarg.h>
@@ -103,6 +104,7 @@ void vcpu_loop_report_exits(const struct vm *vm)
 void vcpu_loop_run(struct vm *vm)
 {
     while (!vm->ended) {
+        control_poll(vm);
         if (vm->before_run) {
             vm->before_run(vm->before_run_context);
         }

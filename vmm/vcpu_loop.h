@@ -1,8 +1,7 @@
 /*
- * The vCPU loop: VM_RUN, then dispatch the exit, until the VM ends. The
- * architecture-neutral exits (shutdown, invalid state, unknown exits, and
- * which device or memory an MMIO address belongs to) are decided here; the
- * rest goes to arch_exit_handle() (arch.h).
+ * The vCPU loop: VM_RUN, then dispatch the exit, until the VM ends; between runs, the launcher's messages
+ * (control.h). The architecture-neutral exits (shutdown, invalid state, unknown exits, and which device or memory an
+ * MMIO address belongs to) are decided here; the rest goes to arch_exit_handle() (arch.h).
  */
 #ifndef VMM_VCPU_LOOP_H
 #define VMM_VCPU_LOOP_H

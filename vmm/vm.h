@@ -42,6 +42,8 @@ struct vm {
     struct virtio_slot virtio_slots[VM_MAX_VIRTIO_SLOTS];
     unsigned virtio_slot_count;                   /* slots in use, from the first */
     uint64_t exit_counts[VCPU_EXIT_DEADLINE + 1]; /* per exit reason, for the end-of-VM report */
+    uint64_t control_polled_at;                   /* the kernel tick of the last poll for messages (control.h) */
+    unsigned shutdown_requests;                   /* the launcher's, so far */
     bool ended;
     int status; /* the uvmm's exit status, once ended */
     char end_reason[VM_END_REASON_SIZE];

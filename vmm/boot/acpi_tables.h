@@ -4,7 +4,8 @@
  * fixed ACPI hardware (PM timer, SCI, PM ports): the FADT says HW_REDUCED_ACPI.
  * The MADT lists the vCPUs' local APICs and one I/O APIC; the DSDT names each
  * virtio-mmio device ("LNRO0005", which Linux's virtio_mmio driver matches)
- * with its register window and interrupt.
+ * with its register window and interrupt, and the PC's keyboard controller
+ * ("PNP0303", a PS/2 keyboard: how Linux's i8042 driver finds it with ACPI).
  *
  * The tables are written into guest RAM, which the caller must then describe
  * as LINUX_E820_ACPI in the guest's e820 map and pass the RSDP address to the
@@ -32,6 +33,10 @@
 #define ACPI_SLEEP_CONTROL_ENABLE 0x20u /* SLP_EN */
 #define ACPI_RESET_PORT 0xcf9u
 #define ACPI_RESET_VALUE 0x06u
+/* The 8042 keyboard controller the DSDT names (the VMM must serve it): data and command ports, ISA IRQ. */
+#define ACPI_KEYBOARD_DATA_PORT 0x60u
+#define ACPI_KEYBOARD_COMMAND_PORT 0x64u
+#define ACPI_KEYBOARD_IRQ 1u
 #define ACPI_MAX_VCPUS 255u              /* xAPIC IDs 0..254; 0xff is the broadcast ID */
 #define ACPI_MAX_VIRTIO_MMIO_DEVICES 100 /* named VR00..VR99 */
 

@@ -26,8 +26,13 @@ enum {
     MEMORY32_FIXED_TAG = 0x86, /* large item 0x06 */
     MEMORY32_FIXED_LENGTH = 9,
     EXTENDED_INTERRUPT_TAG = 0x89, /* large item 0x09 */
+    IRQ_NO_FLAGS_TAG = 0x22,       /* small item 0x04, a 16-bit mask of ISA interrupts */
+    IO_TAG = 0x47,                 /* small item 0x08, seven data bytes */
     END_TAG = 0x79,                /* small item 0x0f, one data byte */
 };
+
+#define IO_DECODE_16 0x01 /* the device decodes all 16 address bits */
+#define ISA_IRQ_COUNT 16
 
 /* PkgLength (20.2.4) takes 1 to 4 bytes. */
 #define PKG_LENGTH_MAX_BYTES 4
@@ -212,6 +217,26 @@ void aml_extended_interrupt(struct aml_writer *writer, uint8_t flags, uint32_t i
     aml_byte(writer, flags);
     aml_byte(writer, 1);
     aml_le(writer, interrupt, 4);
+}
+
+void aml_io_ports(struct aml_writer *writer, uint16_t port, uint8_t length)
+{
+    aml_byte(writer, IO_TAG);
+    aml_byte(writer, IO_DECODE_16);
+    aml_le(writer, port, 2); /* the lowest base */
+    aml_le(writer, port, 2); /* the highest base: the same, the range is fixed */
+    aml_byte(writer, 1);     /* base alignment */
+    aml_byte(writer, length);
+}
+
+void aml_isa_irq(struct aml_writer *writer, unsigned irq)
+{
+    if (irq >= ISA_IRQ_COUNT) {
+        writer->failed = true;
+        return;
+    }
+    aml_byte(writer, IRQ_NO_FLAGS_TAG);
+    aml_le(writer, 1u << irq, 2);
 }
 
 void aml_end_tag(struct aml_writer *writer)

@@ -61,6 +61,10 @@ void aml_package_end(struct aml_writer *writer, size_t package);
 /* Resource descriptors, for a resource template built in its own writer. */
 void aml_memory32_fixed(struct aml_writer *writer, bool writable, uint32_t base, uint32_t size);
 void aml_extended_interrupt(struct aml_writer *writer, uint8_t flags, uint32_t interrupt);
+/* IO(Decode16, port, port, 1, length): a fixed range of I/O ports with 16-bit decoding. */
+void aml_io_ports(struct aml_writer *writer, uint16_t port, uint8_t length);
+/* IRQNoFlags() { irq }: one ISA interrupt (0..15), edge-triggered, active-high, exclusive. */
+void aml_isa_irq(struct aml_writer *writer, unsigned irq);
 /* The End Tag, with checksum 0 ("treat as valid"), which ends every resource template. */
 void aml_end_tag(struct aml_writer *writer);
 

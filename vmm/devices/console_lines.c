@@ -5,6 +5,10 @@
 static void print_line(struct console_lines *lines)
 {
     printf("%s: %.*s\n", lines->source, (int)lines->length, lines->line);
+    if (lines->observer) {
+        lines->line[lines->length] = '\0';
+        lines->observer(lines->observer_context, lines->line);
+    }
     lines->length = 0;
 }
 
@@ -17,6 +21,15 @@ void console_lines_init(struct console_lines *lines, const char *source)
 {
     lines->source = source;
     lines->length = 0;
+    lines->observer = NULL;
+    lines->observer_context = NULL;
+}
+
+void console_lines_observe(struct console_lines *lines, void (*observer)(void *context, const char *line),
+                           void *context)
+{
+    lines->observer = observer;
+    lines->observer_context = context;
 }
 
 void console_lines_put(struct console_lines *lines, uint8_t byte)
@@ -28,7 +41,7 @@ void console_lines_put(struct console_lines *lines, uint8_t byte)
     if (byte == '\r') {
         return;
     }
-    if (lines->length == sizeof(lines->line)) {
+    if (lines->length == CONSOLE_LINE_MAX) {
         print_line(lines);
     }
     lines->line[lines->length++] = printable(byte);

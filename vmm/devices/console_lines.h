@@ -14,10 +14,16 @@
 struct console_lines {
     const char *source; /* "guest" for the serial port, "console" for virtio-console */
     size_t length;
-    char line[CONSOLE_LINE_MAX];
+    char line[CONSOLE_LINE_MAX + 1]; /* and a NUL for the observer */
+    void (*observer)(void *context, const char *line);
+    void *observer_context;
 };
 
 void console_lines_init(struct console_lines *lines, const char *source);
+
+/* Calls observer(context, line) with each line as printed (NUL-terminated), after printing it. */
+void console_lines_observe(struct console_lines *lines, void (*observer)(void *context, const char *line),
+                           void *context);
 
 /* One byte of output; LF ends a line, CR is dropped (CR LF prints like LF). */
 void console_lines_put(struct console_lines *lines, uint8_t byte);

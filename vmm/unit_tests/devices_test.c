@@ -98,6 +98,38 @@ static void test_serial_splits_long_lines(void **state)
     assert_string_equal(captured(), expected);
 }
 
+static char observed[4][CONSOLE_LINE_MAX + 1];
+static unsigned observed_count;
+
+static void observe(void *context, const char *line)
+{
+    assert_ptr_equal(context, &serial);
+    if (observed_count < 4) {
+        strcpy(observed[observed_count], line);
+    }
+    observed_count++;
+}
+
+/* An observer (--shutdown-after-line) sees each line as printed: split, without CR, control bytes as '?'. */
+static void test_serial_lines_observed(void **state)
+{
+    (void)state;
+    observed_count = 0;
+    console_lines_observe(&serial.output, observe, &serial);
+    char line[CONSOLE_LINE_MAX + 2];
+    memset(line, 'x', CONSOLE_LINE_MAX + 1);
+    line[CONSOLE_LINE_MAX + 1] = '\0';
+    transmit("KAPSEL-READY\a\r\n");
+    transmit(line);
+    assert_int_equal(observed_count, 2);
+    transmit("\n");
+    serial_flush(&serial);
+    assert_int_equal(observed_count, 3);
+    assert_string_equal(observed[0], "KAPSEL-READY?");
+    assert_int_equal(strlen(observed[1]), CONSOLE_LINE_MAX);
+    assert_string_equal(observed[2], "x");
+}
+
 static void test_serial_registers(void **state)
 {
     (void)state;
@@ -161,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_serial_prints_whole_lines, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_serial_splits_long_lines, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(test_serial_lines_observed, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_serial_registers, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_test_device_registers, set_up, tear_down),
     };

@@ -29,7 +29,8 @@ static void test_linux_guest_with_every_device(void **state)
 {
     (void)state;
     char line[] = "--name vm1 --guest linux --kernel k --initrd i --ram 128M --disk-ro a.ext4 --disk b.img "
-                  "--vsock-cid 7 --net-link net-a:1 --net-peer switch --mac 52:54:00:00:00:0a -- console=ttyS0 quiet";
+                  "--vsock-cid 7 --net-link net-a:1 --net-peer switch --mac 52:54:00:00:00:0a "
+                  "--shutdown-after-line KAPSEL-READY -- console=ttyS0 quiet";
     assert_true(parse(line));
     assert_string_equal(options.name, "vm1");
     assert_string_equal(options.kernel, "k");
@@ -42,6 +43,7 @@ static void test_linux_guest_with_every_device(void **state)
     assert_int_equal(options.virtio.net_end, 1);
     assert_string_equal(options.virtio.net_peer, "switch");
     assert_int_equal(options.virtio.mac[5], 0x0a);
+    assert_string_equal(options.shutdown_after_line, "KAPSEL-READY");
     assert_string_equal(options.command_line, "console=ttyS0 quiet");
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "arch/x86_64/i8042.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/pit.h"
 #include "arch/x86_64/power_control.h"
@@ -135,18 +136,26 @@ static void test_pit_channel2_gate_and_output(void **state)
     assert_int_equal(port_read(0x61) & 0x20, 0x20);
 }
 
+static void no_interrupt(void *context)
+{
+    (void)context;
+}
+
 static void test_reset_through_keyboard_controller(void **state)
 {
     (void)state;
     struct power_control control;
+    struct i8042 keyboard_controller;
     device_registry_init(&registry);
     assert_int_equal(power_control_register(&control, &registry), ERROR_NONE);
-    assert_int_equal(port_read(0x64), 0xff); /* no controller: Linux's i8042 probe gives up */
-    port_write(0x64, 0xaa);                  /* self test: ignored */
+    assert_int_equal(i8042_register(&keyboard_controller, &registry, &control, no_interrupt, NULL), ERROR_NONE);
+    port_write(0x64, 0xaa); /* self test: answered, no reset */
+    assert_int_equal(port_read(0x60), 0x55);
+    port_write(0x64, 0xff); /* Linux's null command: pulses no line */
     assert_null(control.request);
     port_write(0x64, 0xfe);
     assert_non_null(control.request);
-    assert_non_null(strstr(control.request, "keyboard controller"));
+    assert_non_null(strstr(control.request, "keyboard controller's pulse-reset"));
 }
 
 static void test_reset_through_port_cf9(void **state)

@@ -17,7 +17,8 @@
 #define GDT_ADDRESS 0x1000ull
 #define PML4_ADDRESS 0x9000ull
 #define PDPT_ADDRESS 0xa000ull
-#define PD_ADDRESS 0xb000ull /* four page directories of 2 MiB pages: 0..4 GiB */
+#define PD_ADDRESS 0xb000ull            /* four page directories of 2 MiB pages: 0..4 GiB */
+#define RESET_VECTOR_ADDRESS 0xffff0ull /* F000:FFF0, in the BIOS area no e820 entry gives the guest */
 #define IDENTITY_GIGABYTES 4
 
 #define PAGE_PRESENT 0x1ull
@@ -67,6 +68,25 @@ static bool write_gdt(const struct guest_memory *ram)
         return false;
     }
     memcpy(destination, gdt, sizeof(gdt));
+    return true;
+}
+
+/*
+ * What a PC's firmware has at the reset vector, where the CPU starts after a reset: here, a reset of the machine
+ * through the reset control register (the FADT's reset register), which stops the VM. Linux jumps there to reboot
+ * "through the BIOS": its fallback when EFI does not reset, and on hardware-reduced ACPI (this platform) it tries EFI
+ * before the ACPI reset register even without EFI firmware, so every reboot of a guest ends here.
+ */
+static bool write_reset_vector(const struct guest_memory *ram)
+{
+    /* mov dx, ACPI_RESET_PORT; mov al, ACPI_RESET_VALUE; out dx, al; hlt (the VM has stopped by then); jmp to it */
+    const uint8_t reset[] = {
+        0xba, ACPI_RESET_PORT & 0xff, ACPI_RESET_PORT >> 8, 0xb0, ACPI_RESET_VALUE, 0xee, 0xf4, 0xeb, 0xfd};
+    void *destination = guest_memory_at(ram, RESET_VECTOR_ADDRESS, sizeof(reset));
+    if (!destination) {
+        return false;
+    }
+    memcpy(destination, reset, sizeof(reset));
     return true;
 }
 
@@ -134,8 +154,8 @@ const char *arch_linux_setup(struct vm *vm, const uint8_t *kernel, size_t kernel
     if (error != BOOT_OK) {
         return boot_error_message(error);
     }
-    if (!write_page_tables(&vm->ram) || !write_gdt(&vm->ram)) {
-        return "no room for the boot page tables and GDT in guest RAM";
+    if (!write_page_tables(&vm->ram) || !write_gdt(&vm->ram) || !write_reset_vector(&vm->ram)) {
+        return "no room for the boot page tables, GDT and reset vector in guest RAM";
     }
     enter_long_mode(vm->vcpu, &entry);
     return NULL;

@@ -7,6 +7,8 @@
  */
 #include "platform.h"
 #include "../../arch.h"
+#include "../../boot/acpi_tables.h"
+#include "../../control.h"
 
 #include <kapsel/environment.h>
 #include <kapsel/runtime.h>
@@ -36,6 +38,12 @@ static uint64_t wall_clock_seconds(void *context)
     (void)context;
     struct timeval now;
     return gettimeofday(&now, NULL) == 0 ? (uint64_t)now.tv_sec : 0;
+}
+
+/* The keyboard controller's interrupt: ISA IRQ 1, as on a PC (the DSDT says so too). */
+static void raise_keyboard_interrupt(void *context)
+{
+    arch_platform_raise_irq(context, ACPI_KEYBOARD_IRQ);
 }
 
 /* The TSC's rate: cycles over CALIBRATION_TICKS kernel ticks, slept through on our own gate. */
@@ -80,8 +88,10 @@ const char *arch_platform_init(struct vm *vm, uint64_t factory, uint64_t gate_sl
         pic_register(&platform->pic, &vm->devices) != ERROR_NONE ||
         pit_register(&platform->pit, &vm->devices, platform_clock_ns, platform) != ERROR_NONE ||
         power_control_register(&platform->power, &vm->devices) != ERROR_NONE ||
-        cmos_clock_register(&platform->cmos_clock, &vm->devices, wall_clock_seconds, NULL) != ERROR_NONE) {
-        return "cannot add the APICs, PIC, PIT, power control and CMOS clock";
+        cmos_clock_register(&platform->cmos_clock, &vm->devices, wall_clock_seconds, NULL) != ERROR_NONE ||
+        i8042_register(&platform->keyboard_controller, &vm->devices, &platform->power, raise_keyboard_interrupt, vm) !=
+            ERROR_NONE) {
+        return "cannot add the APICs, PIC, PIT, power control, CMOS clock and keyboard controller";
     }
     vm->platform = platform;
     printf("TSC %llu kHz\n", (unsigned long long)(platform->tsc_hz / 1000));
@@ -157,7 +167,7 @@ uint64_t arch_platform_tsc_khz(const struct vm *vm)
 
 /*
  * Ends the VM when the guest asked to power off or reset; else raises due timer interrupts, injects
- * what the PIC has when the guest takes it, and sets the next deadline.
+ * what the PIC has when the guest takes it, and sets the deadline.
  */
 void arch_before_run(struct vm *vm)
 {
@@ -189,13 +199,9 @@ void arch_before_run(struct vm *vm)
             state->request_interrupt_window = 1;
         }
     }
-    state->exit_deadline = 0;
-    uint64_t next_ns = next_timer_ns(platform);
-    if (next_ns) {
-        uint64_t wait_ns = next_ns > now ? next_ns - now : 0;
-        uint64_t tick_ns = NANOSECONDS / (state->host_ticks_per_second ? state->host_ticks_per_second : 100);
-        state->exit_deadline = state->host_ticks + 1 + wait_ns / tick_ns;
-    }
+    /* Back at the next kernel tick: the timers are due at that granularity anyway, and between runs the loop takes
+     * the launcher's messages (control.h), which must not wait for a guest that runs long without a timer. */
+    state->exit_deadline = state->host_ticks + 1;
 }
 
 bool arch_platform_sleep_until_next_event(struct vm *vm)
@@ -212,8 +218,20 @@ bool arch_platform_sleep_until_next_event(struct vm *vm)
     uint64_t now = platform_clock_ns(platform);
     if (next_ns > now) {
         uint64_t milliseconds = (next_ns - now + 999999) / 1000000;
-        /* Any gate of this thread wakes it: a linked VM's uvmm signals new frames through one. */
-        ipc_wait(TIMEOUTS(0, (uint32_t)milliseconds));
+        /* Any gate of this thread wakes it: a linked VM's uvmm signals new frames through one, the launcher sends
+         * its requests through another. */
+        struct invoke_result woken = ipc_wait(TIMEOUTS(0, (uint32_t)milliseconds));
+        if (woken.error == ERROR_NONE) {
+            control_message(vm, woken);
+        }
     }
     return true;
+}
+
+const char *arch_platform_request_shutdown(struct vm *vm)
+{
+    if (!vm->platform) {
+        return "the VM has no keyboard (only a Linux guest's PC platform has one)";
+    }
+    return i8042_press_ctrl_alt_del(&vm->platform->keyboard_controller);
 }

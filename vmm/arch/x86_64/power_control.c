@@ -2,33 +2,15 @@
 
 #include "../../boot/acpi_tables.h"
 
-#define KEYBOARD_CONTROLLER_COMMAND 0x64
-#define KEYBOARD_PULSE_RESET 0xfe
 #define RESET_CONTROL_SYSTEM_RESET 0x02 /* full reset rather than CPU only: the same for a VM */
 #define RESET_CONTROL_RESET_CPU 0x04
 #define SLEEP_TYPE_MASK 0x7u
 
-static void request(struct power_control *control, const char *what)
+void power_control_request(struct power_control *control, const char *what)
 {
     if (!control->request) {
         control->request = what;
     }
-}
-
-static const char *keyboard_controller_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
-{
-    (void)context, (void)offset, (void)size;
-    *value = 0xff;
-    return NULL;
-}
-
-static const char *keyboard_controller_write(void *context, uint64_t offset, unsigned size, uint64_t value)
-{
-    (void)offset, (void)size;
-    if (value == KEYBOARD_PULSE_RESET) {
-        request(context, "reset the machine through the keyboard controller's pulse-reset command");
-    }
-    return NULL; /* other commands go to a controller that is not there */
 }
 
 static const char *reset_register_read(void *context, uint64_t offset, unsigned size, uint64_t *value)
@@ -45,7 +27,7 @@ static const char *reset_register_write(void *context, uint64_t offset, unsigned
     struct power_control *control = context;
     control->register_cf9 = (uint8_t)(value & RESET_CONTROL_SYSTEM_RESET);
     if (value & RESET_CONTROL_RESET_CPU) {
-        request(control, "reset the machine through the reset control register (port 0xcf9)");
+        power_control_request(control, "reset the machine through the reset control register (port 0xcf9)");
     }
     return NULL;
 }
@@ -68,7 +50,7 @@ static const char *sleep_registers_write(void *context, uint64_t offset, unsigne
     if (sleep_type != ACPI_SLEEP_TYPE_S5) {
         return "only the power-off sleep type (\\_S5) is offered";
     }
-    request(context, "powered off (ACPI sleep control register)");
+    power_control_request(context, "powered off (ACPI sleep control register)");
     return NULL;
 }
 
@@ -76,16 +58,6 @@ enum error power_control_register(struct power_control *control, struct device_r
 {
     *control = (struct power_control){0};
     const struct device devices[] = {
-        {
-            .name = "8042 command port",
-            .space = DEVICE_SPACE_PORT,
-            .base = KEYBOARD_CONTROLLER_COMMAND,
-            .size = 1,
-            .access_sizes = 1,
-            .read = keyboard_controller_read,
-            .write = keyboard_controller_write,
-            .context = control,
-        },
         {
             .name = "reset control register",
             .space = DEVICE_SPACE_PORT,

@@ -1,12 +1,11 @@
 /*
  * How a PC guest asks to power off or reset: the ACPI hardware-reduced sleep
  * control register (SLP_EN with \_S5's sleep type) and reset register that the
- * uvmm's FADT names, and, without ACPI, the 8042 keyboard controller's
- * pulse-reset command (port 0x64) and the reset control register (0xCF9, also
- * the ACPI reset register). A Kapsel VM neither sleeps nor reboots in place:
- * the request is recorded and the VMM stops the VM with it as the reason (as
- * Firecracker does). Port 0x64 reads 0xFF, as an absent controller would, so
- * Linux's i8042 probe finds none. Pure C, unit-tested on the host.
+ * uvmm's FADT names, the reset control register (0xCF9, also the ACPI reset
+ * register) and, without ACPI, the 8042 keyboard controller's reset line
+ * (i8042.h, which reports it here). A Kapsel VM neither sleeps nor reboots in
+ * place: the request is recorded and the VMM stops the VM with it as the
+ * reason (as Firecracker does). Pure C, unit-tested on the host.
  */
 #ifndef VMM_X86_POWER_CONTROL_H
 #define VMM_X86_POWER_CONTROL_H
@@ -21,5 +20,8 @@ struct power_control {
 };
 
 enum error power_control_register(struct power_control *control, struct device_registry *registry);
+
+/* Records what the guest asked for ("reset the machine through ..."), unless an earlier request is recorded. */
+void power_control_request(struct power_control *control, const char *what);
 
 #endif

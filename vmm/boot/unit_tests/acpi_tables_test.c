@@ -203,33 +203,51 @@ static void test_madt_lists_every_vcpu_and_the_io_apic(void **state)
     assert_int_equal(io_apics, 1);
 }
 
+/* The DSDT names count virtio-mmio devices, then the PS/2 keyboard controller, and nothing else. */
 static void check_devices(const struct tables *tables, size_t count)
 {
-    struct aml_device found[ACPI_MAX_VIRTIO_MMIO_DEVICES + 1];
+    struct aml_device found[ACPI_MAX_VIRTIO_MMIO_DEVICES + 2];
     const char *error = NULL;
     uint64_t s5[2] = {UINT64_MAX, UINT64_MAX};
     int decoded = aml_read_devices(tables->dsdt + HEADER_SIZE, get32(tables->dsdt + 4) - HEADER_SIZE, s5, found,
-                                   ACPI_MAX_VIRTIO_MMIO_DEVICES + 1, &error);
+                                   ACPI_MAX_VIRTIO_MMIO_DEVICES + 2, &error);
     if (decoded < 0) {
         fail_msg("DSDT AML: %s", error);
     }
-    assert_int_equal(decoded, count);
+    assert_int_equal(decoded, count + 1);
     assert_int_equal(s5[0], ACPI_SLEEP_TYPE_S5); /* what the sleep control register takes as "power off" */
     assert_int_equal(s5[1], 0);
     for (size_t i = 0; i < count; i++) {
         const char name[5] = {'V', 'R', (char)('0' + i / 10), (char)('0' + i % 10), 0};
         assert_string_equal(found[i].name, name);
         assert_string_equal(found[i].hid, "LNRO0005");
+        assert_true(found[i].has_uid);
         assert_int_equal(found[i].uid, i);
+        assert_true(found[i].has_memory);
         assert_true(found[i].memory_writable);
         assert_int_equal(found[i].memory_base, devices[i].base);
         assert_int_equal(found[i].memory_size, devices[i].size);
+        assert_true(found[i].has_interrupt);
         assert_int_equal(found[i].interrupt_flags, 0x03); /* consumer, edge, active-high, exclusive */
         assert_int_equal(found[i].interrupt, devices[i].gsi);
+        assert_int_equal(found[i].io_count, 0);
+        assert_int_equal(found[i].isa_irq_mask, 0);
     }
+    /* What Linux's i8042 driver takes through PNP: data port, command port (one byte each), ISA IRQ 1. */
+    const struct aml_device *keyboard = &found[count];
+    assert_string_equal(keyboard->name, "PS2K");
+    assert_string_equal(keyboard->hid, "PNP0303");
+    assert_false(keyboard->has_memory);
+    assert_false(keyboard->has_interrupt);
+    assert_int_equal(keyboard->io_count, 2);
+    assert_int_equal(keyboard->io[0].base, 0x60);
+    assert_int_equal(keyboard->io[0].length, 1);
+    assert_int_equal(keyboard->io[1].base, 0x64);
+    assert_int_equal(keyboard->io[1].length, 1);
+    assert_int_equal(keyboard->isa_irq_mask, 1u << 1);
 }
 
-static void test_dsdt_names_every_virtio_mmio_device(void **state)
+static void test_dsdt_names_every_virtio_mmio_device_and_the_keyboard(void **state)
 {
     (void)state;
     struct tables tables = build();
@@ -328,7 +346,7 @@ int main(void)
         ACPI_TEST(test_rsdp_is_16_byte_aligned),
         ACPI_TEST(test_fadt_is_hardware_reduced_and_points_at_the_dsdt),
         ACPI_TEST(test_madt_lists_every_vcpu_and_the_io_apic),
-        ACPI_TEST(test_dsdt_names_every_virtio_mmio_device),
+        ACPI_TEST(test_dsdt_names_every_virtio_mmio_device_and_the_keyboard),
         ACPI_TEST(test_dsdt_without_devices),
         ACPI_TEST(test_largest_configuration),
         ACPI_TEST(test_rejects_bad_vcpu_counts),

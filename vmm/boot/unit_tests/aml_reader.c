@@ -142,23 +142,95 @@ static bool string(struct cursor *cursor, char *out, size_t out_size)
     return fail("string too long");
 }
 
-static bool resources(struct cursor *buffer, struct aml_device *device)
+static bool memory32_fixed(struct cursor *buffer, struct aml_device *device)
 {
     const uint8_t *bytes;
+    if (device->has_memory) {
+        return fail("repeated Memory32Fixed");
+    }
     if (!expect(buffer, "\x86\x09\x00", 3, "not Memory32Fixed") || !take(buffer, 9, &bytes)) {
         return false;
     }
+    device->has_memory = true;
     device->memory_writable = bytes[0] == 1;
     device->memory_base = (uint32_t)little_endian(bytes + 1, 4);
     device->memory_size = (uint32_t)little_endian(bytes + 5, 4);
+    return true;
+}
+
+static bool extended_interrupt(struct cursor *buffer, struct aml_device *device)
+{
+    const uint8_t *bytes;
+    if (device->has_interrupt) {
+        return fail("repeated Extended Interrupt");
+    }
     if (!expect(buffer, "\x89\x06\x00", 3, "not a one-interrupt Extended Interrupt") || !take(buffer, 6, &bytes)) {
         return false;
     }
+    device->has_interrupt = true;
     device->interrupt_flags = bytes[0];
     if (bytes[1] != 1) {
         return fail("interrupt table length not 1");
     }
     device->interrupt = (uint32_t)little_endian(bytes + 2, 4);
+    return true;
+}
+
+static bool io(struct cursor *buffer, struct aml_device *device)
+{
+    const uint8_t *bytes;
+    if (device->io_count == AML_DEVICE_MAX_IO_RANGES) {
+        return fail("more IO descriptors than expected");
+    }
+    if (!expect(buffer, "\x47\x01", 2, "not IO with 16-bit decoding") || !take(buffer, 6, &bytes)) {
+        return false;
+    }
+    uint16_t minimum = (uint16_t)little_endian(bytes, 2), maximum = (uint16_t)little_endian(bytes + 2, 2);
+    if (minimum != maximum) {
+        return fail("IO range with a movable base");
+    }
+    device->io[device->io_count++] = (struct aml_io_range){minimum, bytes[4], bytes[5]};
+    return true;
+}
+
+static bool irq_no_flags(struct cursor *buffer, struct aml_device *device)
+{
+    const uint8_t *bytes;
+    if (device->isa_irq_mask != 0) {
+        return fail("repeated IRQNoFlags");
+    }
+    if (!expect(buffer, "\x22", 1, "not IRQNoFlags") || !take(buffer, 2, &bytes)) {
+        return false;
+    }
+    device->isa_irq_mask = (uint16_t)little_endian(bytes, 2);
+    return device->isa_irq_mask != 0 || fail("IRQNoFlags without an interrupt");
+}
+
+static bool resources(struct cursor *buffer, struct aml_device *device)
+{
+    while (buffer->at < buffer->end && *buffer->at != 0x79) {
+        bool read;
+        switch (*buffer->at) {
+        case 0x86:
+            read = memory32_fixed(buffer, device);
+            break;
+        case 0x89:
+            read = extended_interrupt(buffer, device);
+            break;
+        case 0x47:
+            read = io(buffer, device);
+            break;
+        case 0x22:
+            read = irq_no_flags(buffer, device);
+            break;
+        default:
+            read = fail("unexpected resource descriptor");
+            break;
+        }
+        if (!read) {
+            return false;
+        }
+    }
     if (!expect(buffer, "\x79\x00", 2, "no End Tag with checksum 0")) {
         return false;
     }
@@ -181,6 +253,7 @@ static bool crs_buffer(struct cursor *cursor, struct aml_device *device)
 
 static bool device(struct cursor *cursor, struct aml_device *out)
 {
+    *out = (struct aml_device){0};
     struct cursor contents;
     if (!expect(cursor, "\x5b\x82", 2, "not a Device") || !package(cursor, &contents) ||
         !name_seg(&contents, out->name)) {
@@ -195,7 +268,7 @@ static bool device(struct cursor *cursor, struct aml_device *out)
         if (strcmp(name, "_HID") == 0 && !hid) {
             hid = string(&contents, out->hid, sizeof out->hid);
         } else if (strcmp(name, "_UID") == 0 && !uid) {
-            uid = integer(&contents, &out->uid);
+            uid = out->has_uid = integer(&contents, &out->uid);
         } else if (strcmp(name, "_CRS") == 0 && !crs) {
             crs = crs_buffer(&contents, out);
         } else {
@@ -205,7 +278,7 @@ static bool device(struct cursor *cursor, struct aml_device *out)
             return false;
         }
     }
-    return (hid && uid && crs) || fail("Device lacks _HID, _UID or _CRS");
+    return (hid && crs) || fail("Device lacks _HID or _CRS");
 }
 
 /* Name(_S5_, Package(2) { integer, integer }), the whole package consumed. */

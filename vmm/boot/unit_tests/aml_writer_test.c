@@ -130,6 +130,28 @@ static void test_interrupt_flags(void **state)
                    0x89, 0x06, 0x00, 0x0f, 0x01, 0x78, 0x56, 0x34, 0x12);
 }
 
+/* What iasl makes of IO (Decode16, 0x0060, 0x0060, 0x01, 0x01), IO (Decode16, 0x0064, ...) and IRQNoFlags () {1}. */
+static void test_isa_resource_descriptors(void **state)
+{
+    (void)state;
+    aml_io_ports(&writer, 0x60, 1);
+    aml_io_ports(&writer, 0x64, 1);
+    aml_isa_irq(&writer, 1);
+    aml_isa_irq(&writer, 15);
+    ASSERT_WRITTEN(0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01, /* IO */
+                   0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01, /* IO */
+                   0x22, 0x02, 0x00,                               /* IRQNoFlags {1} */
+                   0x22, 0x00, 0x80);                              /* IRQNoFlags {15} */
+}
+
+static void test_isa_irq_beyond_15_fails(void **state)
+{
+    (void)state;
+    aml_isa_irq(&writer, 16);
+    assert_true(writer.failed);
+    assert_int_equal(writer.length, 0);
+}
+
 static void test_running_out_of_room_fails_and_stops(void **state)
 {
     (void)state;
@@ -195,6 +217,8 @@ int main(void)
         WRITER_TEST(test_pkg_length_grows_at_its_boundaries),
         WRITER_TEST(test_resource_descriptors),
         WRITER_TEST(test_interrupt_flags),
+        WRITER_TEST(test_isa_resource_descriptors),
+        WRITER_TEST(test_isa_irq_beyond_15_fails),
         WRITER_TEST(test_running_out_of_room_fails_and_stops),
         WRITER_TEST(test_measuring_counts_what_writing_writes),
         WRITER_TEST(test_package_too_long_for_pkg_length),
