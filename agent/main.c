@@ -1,15 +1,21 @@
 /*
- * agent: the management agent Micro-App. Today its network side: a port of the virtual switch (end 1 of a frame
- * link in a shared region, woken through a gate to the switch), lwIP with a static address, and the plain TCP
- * health check (health_service.h). The gRPC API comes with issue 7.
+ * agent: the management agent Micro-App. Its network side is a port of the virtual switch (end 1 of a frame link in
+ * a shared region, woken through a gate to the switch) with lwIP and a static address; on it the plain TCP health
+ * check (health_service.h) and, with --api-port, the gRPC API (api/kapsel/v1: VmService, ImageService,
+ * HostService) over lib/grpc. The API's VMs run in uvmms the agent starts through the root task's launch service
+ * (uvmm_launcher.h); their images live in the agent's heap (image_store.h).
  *
  *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
  *           [--exit-after <connections>] [--sink-port <port>]
+ *           [--api-port <port> --images <size> --vm-memory <size>]
  *
  * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
  * switch can end too): for tests, whose runs end when every Micro-App has. --sink-port also serves the TCP sink
- * (sink_service.h) on that port: the throughput benchmark (benchmarks/network.py) sends it its bytes.
+ * (sink_service.h) on that port: the throughput benchmark (benchmarks/network.py) sends it its bytes. --api-port
+ * needs the manifest's "capability launcher memory=<size>"; --images bounds the image store, --vm-memory the guest
+ * RAM of all VMs that are not ended.
  */
+#include "api_endpoint.h"
 #include "health_service.h"
 #include "sink_service.h"
 #include "vmm/net/frame_link.h"
@@ -37,6 +43,9 @@ struct options {
     bool has_address;
     unsigned long exit_after; /* 0: serve for ever */
     unsigned long sink_port;  /* 0: no sink */
+    unsigned long api_port;   /* 0: no API */
+    uint64_t image_bytes;
+    uint64_t vm_memory_bytes;
 };
 
 static struct frame_link switch_link;
@@ -61,6 +70,32 @@ static bool parse_address(char *text, ip4_addr_t *address, ip4_addr_t *netmask)
     return true;
 }
 
+/* "<n>[K|M|G]" in bytes; false for anything else or 0. */
+static bool parse_size(const char *text, uint64_t *bytes)
+{
+    char *end;
+    unsigned long long value = strtoull(text, &end, 10);
+    unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+    if (end == text || value == 0 || (shift && end[1] != '\0') || (!shift && *end != '\0') ||
+        value > (UINT64_MAX >> shift)) {
+        return false;
+    }
+    *bytes = (uint64_t)value << shift;
+    return true;
+}
+
+/* A TCP port for a service: 1..65535 and not the health check's. */
+static bool parse_port(const char *key, const char *text, unsigned long *port)
+{
+    char *end;
+    *port = strtoul(text, &end, 10);
+    if (*end != '\0' || *port == 0 || *port > 65535 || *port == HEALTH_SERVICE_PORT) {
+        fprintf(stderr, "agent: %s %s is not a free TCP port\n", key, text);
+        return false;
+    }
+    return true;
+}
+
 static bool parse_options(int argc, char **argv, struct options *options)
 {
     memset(options, 0, sizeof(*options));
@@ -78,11 +113,16 @@ static bool parse_options(int argc, char **argv, struct options *options)
         } else if (strcmp(key, "--exit-after") == 0) {
             options->exit_after = strtoul(value, NULL, 10);
         } else if (strcmp(key, "--sink-port") == 0) {
-            char *end;
-            options->sink_port = strtoul(value, &end, 10);
-            if (*end != '\0' || options->sink_port == 0 || options->sink_port > 65535 ||
-                options->sink_port == HEALTH_SERVICE_PORT) {
-                fprintf(stderr, "agent: --sink-port %s is not a free TCP port\n", value);
+            if (!parse_port(key, value, &options->sink_port)) {
+                return false;
+            }
+        } else if (strcmp(key, "--api-port") == 0) {
+            if (!parse_port(key, value, &options->api_port)) {
+                return false;
+            }
+        } else if (strcmp(key, "--images") == 0 || strcmp(key, "--vm-memory") == 0) {
+            if (!parse_size(value, key[2] == 'i' ? &options->image_bytes : &options->vm_memory_bytes)) {
+                fprintf(stderr, "agent: %s %s is not a size (<n>[K|M|G])\n", key, value);
                 return false;
             }
         } else {
@@ -90,9 +130,11 @@ static bool parse_options(int argc, char **argv, struct options *options)
             return false;
         }
     }
-    if (!options->host_name || !options->switch_port || !options->has_mac || !options->has_address) {
+    if (!options->host_name || !options->switch_port || !options->has_mac || !options->has_address ||
+        (options->api_port && (!options->image_bytes || !options->vm_memory_bytes))) {
         fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
-                        "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>]\n");
+                        "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>] "
+                        "[--api-port <port> --images <size> --vm-memory <size>]\n");
         return false;
     }
     return true;
@@ -176,6 +218,21 @@ int main(int argc, char **argv)
         }
         printf("agent %s: sink on TCP port %lu\n", options.host_name, options.sink_port);
     }
+    if (options.api_port) {
+        struct api_endpoint_config api = {
+            .port = (uint16_t)options.api_port,
+            .host_name = options.host_name,
+            .image_bytes = options.image_bytes,
+            .vm_memory_bytes = options.vm_memory_bytes,
+            .start_seconds = (uint64_t)start_seconds,
+        };
+        problem = api_endpoint_start(&api);
+        if (problem) {
+            fprintf(stderr, "agent: the API: %s\n", problem);
+            return 1;
+        }
+        printf("agent %s: gRPC API on TCP port %lu\n", options.host_name, options.api_port);
+    }
     uint64_t sink_reported = 0;
     while (!options.exit_after || health.answered < options.exit_after) {
         bool moved = receive_from_switch();
@@ -183,10 +240,18 @@ int main(int argc, char **argv)
             sink_reported = sink.answered;
             printf("agent %s: sink received %llu bytes\n", options.host_name, (unsigned long long)sink.last_bytes);
         }
-        uint32_t next_timer_ms = net_interface_poll(&interface);
+        uint32_t wait = net_interface_poll(&interface);
+        if (options.api_port) {
+            uint64_t api_wait = api_endpoint_poll();
+            wait = api_wait < wait ? (uint32_t)api_wait : wait;
+        }
         if (!moved) {
-            uint32_t wait = next_timer_ms < IDLE_WAIT_MAX_MS ? next_timer_ms : IDLE_WAIT_MAX_MS;
-            ipc_wait(TIMEOUTS(0, wait ? wait : 1));
+            wait = wait < IDLE_WAIT_MAX_MS ? wait : IDLE_WAIT_MAX_MS;
+            struct invoke_result received = ipc_wait(TIMEOUTS(0, wait ? wait : 1));
+            /* The switch's wakeups carry nothing; the launch service's messages are the API's uvmms. */
+            if (received.error == ERROR_NONE && options.api_port) {
+                api_endpoint_receive(received.label, received.tag);
+            }
         }
     }
     /* Let the last answer and its close go out before the port closes. */

@@ -23,8 +23,9 @@ import qemu_runner  # noqa: E402  (sibling module)
 
 class Scenario:
     def __init__(self, name, check, machine="q35", append="ktest", initrd="archive", timeout=120, extra=(),
-                 until=None, during=None):
+                 until=None, during=None, until_during=False):
         self.name = name
+        self.until_during = until_during  # the run ends, passed, once `during` has returned
         self.check = check  # check(verdict, log_text) -> error message or None
         self.machine = machine
         self.append = append
@@ -276,6 +277,72 @@ def linux_guests_checks(data_image, scratch_image):
     return all_of(*checks)
 
 
+# Graceful stop (integration_tests/linux_shutdown/manifest.txt): each uvmm presses Ctrl-Alt-Del on its guest's PS/2
+# keyboard once the guest's console shows a given line (--shutdown-after-line: what the launcher's shutdown request
+# does). linux_stay's /init (kapsel.stay=1) catches it as SIGINT and powers off through ACPI; linux_stay_legacy does
+# the same without ACPI (the controller probed directly, no AUX port; the power-off halts); linux_default keeps the
+# kernel's default action and reboots, which ends its VM through the ACPI reset register.
+LINUX_SHUTDOWN_VMS = ("linux_stay", "linux_stay_legacy", "linux_default")
+
+
+def guest_line(vm, pattern):
+    """A regular expression for a kernel-log line of vm's guest, "[<vm>] guest: [<seconds>] <pattern>"."""
+    return re.escape("[%s] guest: [" % vm) + r" *[0-9.]+\] " + pattern
+
+
+def expect_in_order(*patterns):
+    """Lines matching the regular expressions (as a whole), each somewhere after the one before."""
+    def check(verdict, log):
+        position = 0
+        for pattern in patterns:
+            found = re.compile("^" + pattern + r"\r?$", re.MULTILINE).search(log, position)
+            if not found:
+                return "log lacks a line matching %r after offset %d" % (pattern, position)
+            position = found.end()
+        return None
+    return check
+
+
+def linux_shutdown_checks(archive):
+    checks = [
+        expect_outcome(
+            "passed",
+            "linux_stay: VM ended: guest powered off (ACPI sleep control register)",
+            "linux_stay_legacy: VM ended: guest halted",
+            "linux_default: VM ended: guest reset the machine through the reset control register (port 0xcf9)"),
+        expect_absent("KAPSEL-FAIL"), expect_absent("not delivered"), expect_absent("i8042: No controller found"),
+        expect_absent("serio: i8042 AUX port"),
+        # With ACPI through the DSDT's PNP0303 device (ISA IRQ 1, which hardware-reduced ACPI maps to some Linux IRQ),
+        # without by probing the ports; each finds its keyboard.
+        expect_line(guest_line("linux_stay", re.escape("i8042: PNP: PS/2 Controller [PNP0303") +
+                               r"[^]]*\] at 0x60,0x64 irq \d+")),
+        expect_line(guest_line("linux_stay_legacy", re.escape("i8042: Probing ports directly."))),
+        expect_line(guest_line("linux_stay_legacy", re.escape("serio: i8042 KBD port at 0x60,0x64 irq 1"))),
+        # The kernel's default action: a reboot.
+        expect_in_order(re.escape("[linux_default] uvmm: shutdown requested: pressing Ctrl-Alt-Del"),
+                        guest_line("linux_default", re.escape("reboot: Restarting system")),
+                        re.escape("[linux_default] linux_default: VM ended: guest reset the machine through ") + ".*"),
+    ]
+    for vm in LINUX_SHUTDOWN_VMS:
+        checks += [
+            expect_line(guest_line(vm, re.escape("serio: i8042 KBD port at 0x60,0x64 irq ") + r"\d+")),
+            expect_line(guest_line(vm, re.escape("input: AT Translated Set 2 keyboard as ") + r"\S+")),
+        ]
+    for vm in LINUX_SHUTDOWN_VMS[:2]:
+        checks.append(expect_in_order(
+            guest_line(vm, re.escape("KAPSEL-GUEST-WAITING: ctrl-alt-del powers off")),
+            re.escape("[%s] uvmm: shutdown requested: pressing Ctrl-Alt-Del" % vm),
+            guest_line(vm, re.escape("KAPSEL-GUEST-SHUTDOWN: ctrl-alt-del")),
+            re.escape("[%s] %s: VM ended: guest " % (vm, vm)) + ".*"))
+    all_checks = all_of(*checks)
+
+    def built(verdict, log):
+        if not archive or not os.path.exists(archive):
+            return "no archive %r: bazel build //integration_tests:linux_shutdown_archive" % archive
+        return all_checks(verdict, log)
+    return built
+
+
 # The PCI bus Micro-App (drivers/pci) on q35 with a modern virtio-net and a PCIe root port with a virtio-rng
 # behind it: every function listed (the root port's bus followed), BARs sized, MSI/MSI-X and virtio structures read.
 PCI_EXTRA = ("-device", "virtio-net-pci,netdev=n0,disable-legacy=on", "-netdev", "user,id=n0",
@@ -374,16 +441,145 @@ def uplink_checks():
         expect_absent("[nic] nic: the "))
 
 
-def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, uplink_archive):
+# Switch ports attached at runtime (integration_tests/port_attach/manifest.txt): port_attacher launches three Linux
+# VMs' uvmms with link regions it supplies and attaches their switch ports through the control protocol; the switch
+# (--control, no ports of its own) refuses malformed requests, forwards between the runtime ports of network 1, keeps
+# network 2's port apart, detaches each port when its VM has ended, frees the port port_attacher leaves attached when
+# it ends, and ends after it.
+
+
+def port_attach_archive_present(archive, check):
+    """check, or a clear failure when the archive was not built (deploy/test builds only what it names)."""
+    def present(verdict, log):
+        if not archive or not os.path.exists(archive):
+            return "no archive %r: bazel build //integration_tests:port_attach_archive" % archive
+        return check(verdict, log)
+    return present
+
+
+def expect_runtime_port_digest():
+    """vm_b's sent data, vm_a's received data and vm_b's confirmation carry the same SHA-256."""
+    def check(verdict, log):
+        digests = []
+        for vm, what in (("vm_b", "SENT"), ("vm_a", "RECEIVED"), ("vm_b", "CONFIRMED")):
+            found = re.search(re.escape("[port_attacher] [%s] guest: [" % vm) +
+                              r" *[0-9.]+\] KAPSEL-NET-%s: ([0-9a-f]{64})$" % what, log, re.MULTILINE)
+            if not found:
+                return "log lacks %s's KAPSEL-NET-%s line" % (vm, what)
+            digests.append(found.group(1))
+        return None if len(set(digests)) == 1 else "network digests differ: %r" % digests
+    return check
+
+
+def port_attach_checks(archive):
+    def attacher(text):
+        return expect_line(re.escape("[port_attacher] port_attacher: ok: " + text) + ".*")
+
+    def guest(vm, pattern):
+        return expect_line(re.escape("[port_attacher] [%s] guest: [" % vm) + r" *[0-9.]+\] " + pattern)
+    checks = [
+        expect_outcome("passed", "port_attacher: exited with status 0", "switch: exited with status 0"),
+        expect_absent("KAPSEL-FAIL"), expect_absent("port_attacher: FAILED"),
+        expect_line(re.escape("[switch] switching 0 ports, control by port_attacher")),
+        attacher("a port on network 4096 is refused: error 1, network 4096 is not in 1..4095"),
+        attacher("detaching a port that was never attached is refused: error 7"),
+        attacher("an uplink policy without an uplink is refused: error 7, the switch has no uplink port"),
+        attacher("the switch reports vm_c's port as a runtime port on network 2, not used yet"),
+        expect_runtime_port_digest(),
+        guest("vm_b", "KAPSEL-NET-PING: ok"),
+        guest("vm_c", r"KAPSEL-NET-ISOLATED: 10\.0\.0\.1 unreachable"),
+        # Network 2's port: the switch delivered nothing to it; network 1's moved frames both ways.
+        expect_line(r"\[switch\] port vm_c \(network 2, runtime\): [1-9]\d* frames in, 0 out, 0 dropped at full "
+                    r"destinations"),
+        attacher("network 2's port sent frames and had none delivered"),
+        attacher("network 1's ports moved frames both ways"),
+        expect_line(r"\[port_attacher\] port_attacher: [1-9]\d* checks passed, 0 failed"),
+        # A port its supplier left attached when it ended: the switch frees it, and ends after its control app.
+        attacher("a port on network 3 is attached as port 0 and left behind"),
+        expect_line(re.escape("[switch] port left-behind: its region was revoked (the app that supplied it ended): "
+                              "detaching it")),
+        expect_line(re.escape("[switch] port left-behind (network 3, runtime): 0 frames in, 0 out, 0 dropped at full "
+                              "destinations")),
+        expect_line(re.escape("[switch] control app port_attacher has ended")),
+    ]
+    for vm, network in (("vm_a", 1), ("vm_b", 1), ("vm_c", 2)):
+        checks += [
+            expect_line(r"\[switch\] port %s \(network %d\): attached as port \d+, 256 KiB" % (vm, network)),
+            expect_line(re.escape("[port_attacher] [%s] %s: VM ended: guest powered off (ACPI sleep control register)"
+                                  % (vm, vm))),
+            expect_line(re.escape("[port_attacher] port_attacher: ok: %s's port " % vm) +
+                        r"\d+ \(network %d\) is detached: .*" % network),
+        ]
+    for vm in ("vm_a", "vm_b"):
+        checks.append(expect_line(r"\[switch\] port %s \(network 1, runtime\): [1-9]\d* frames in, [1-9]\d* out, \d+ "
+                                  r"dropped at full destinations" % vm))
+    return port_attach_archive_present(archive, all_of(*checks))
+
+
+API_HOST_NAME = "kapsel-api"
+API_SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api", "api_tests.py")
+
+
+def api_extra(port):
+    return ("-m", "2G", "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-10.0.2.15:50051" % port,
+            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on")
+
+
+def api_suite_from_host(port, guest_kernel, initramfs, log_dir):
+    """Runs the API test suite (integration_tests/api) with real Linux VMs against the agent through the forwarded
+    port, with Debian's /usr/bin/python3 (grpcio); its output goes to api-suite.log. Returns the suite's counts."""
+    def run():
+        log_path = os.path.join(log_dir, "api-suite.log")
+        with open(log_path, "w", encoding="utf-8") as log:
+            code = subprocess.run(["/usr/bin/python3", API_SUITE, "--address", "127.0.0.1:%d" % port, "--real-vms",
+                                   "--kernel", guest_kernel, "--initrd", initramfs, "--host-name", API_HOST_NAME,
+                                   "--timeout-scale", "2"], stdout=log, stderr=subprocess.STDOUT, timeout=900).returncode
+        with open(log_path, encoding="utf-8", errors="replace") as handle:
+            output = handle.read()
+        summary = re.findall(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$", output, re.MULTILINE)
+        counts = tuple(int(n or 0) for n in summary[-1]) if summary else None
+        return {"code": code, "counts": counts, "log": log_path, "failures": re.findall(r"^\[ FAIL \].*$", output,
+                                                                                     re.MULTILINE)}
+    return run
+
+
+def api_suite_checks(verdict, log):
+    result = verdict.during
+    if not result:
+        return "the API suite did not run (%s)" % verdict.outcome
+    if not result["counts"]:
+        return "the API suite printed no summary (exit %d, log %s)" % (result["code"], result["log"])
+    if result["code"] != 0 or result["counts"][1]:
+        return "API suite: %d failed: %s (log %s)" % (result["counts"][1], "; ".join(result["failures"][:3]),
+                                                       result["log"])
+    for needle in ("KERNEL PANIC", "roottask: reply to", "agent: exited"):
+        if needle in log:
+            return "the system log has %r" % needle
+    return None
+
+
+def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, uplink_archive,
+              port_attach_archive=None, linux_shutdown_archive=None, api_system=None):
     finished = "^roottask: all Micro-Apps finished"
     uplink_port = free_host_port()
-    return [
+    api_port = free_host_port()
+    api_scenarios = []
+    if api_system:
+        api_archive, guest_kernel, initramfs, log_dir = api_system
+        api_scenarios = [Scenario("api_suite_with_linux_vms_through_the_nic", api_suite_checks, initrd=api_archive,
+                                  append="", timeout=900, extra=api_extra(api_port), until_during=True,
+                                  during=api_suite_from_host(api_port, guest_kernel, initramfs, log_dir))]
+    return api_scenarios + [
         Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
+        Scenario("linux_guests_shut_down_on_ctrl_alt_del", linux_shutdown_checks(linux_shutdown_archive),
+                 initrd=linux_shutdown_archive, append="", until=finished, timeout=180, extra=("-m", "1024M")),
         Scenario("pci_bus_lists_the_q35_functions", pci_bus_checks(), initrd=pci_archive, append="", until=finished,
                  extra=PCI_EXTRA),
         Scenario("host_reaches_the_agent_through_the_nic_driver", uplink_checks(), initrd=uplink_archive, append="",
                  until=finished, extra=uplink_extra(uplink_port), during=health_check_from_host(uplink_port)),
+        Scenario("switch_ports_attached_at_runtime", port_attach_checks(port_attach_archive),
+                 initrd=port_attach_archive, append="", until=finished, timeout=180, extra=("-m", "1024M")),
         Scenario("user_tests_and_misbehaving_microapps_q35",
                  all_of(expect_outcome("passed", "[ktest_user] ", " passed, 0 failed", "kernel_reader: stopped",
                                        "privileged: stopped", "hello: exited with status 0", *VM_LINES, *FUZZ_LINES, *NET_LINES),
@@ -434,7 +630,8 @@ def run_scenario(scenario, kernel, archive, log_dir):
     initrd = archive if scenario.initrd == "archive" else scenario.initrd
     log_path = os.path.join(log_dir, scenario.name + ".log")
     verdict = qemu_runner.run_qemu(scenario.machine, kernel, initrd, scenario.append, log_path, scenario.timeout,
-                                   until=scenario.until, extra=scenario.extra, during=scenario.during)
+                                   until=scenario.until, extra=scenario.extra, during=scenario.during,
+                                   until_during=scenario.until_during)
     with open(log_path, encoding="utf-8", errors="replace") as handle:
         log = handle.read()
     return verdict, scenario.check(verdict, log)
@@ -452,6 +649,18 @@ def main():
     parser.add_argument("--pci-archive", required=True, help="root task and the PCI bus Micro-App")
     parser.add_argument("--uplink-archive", required=True,
                         help="root task, PCI bus, NIC driver, switch and agent (the host's NIC)")
+    parser.add_argument("--port-attach-archive",
+                        help="root task, switch, port_attacher, uvmm and the Linux guest (switch ports at runtime); "
+                             "default: port-attach-archive.cpio next to --linux-archive")
+    parser.add_argument("--linux-shutdown-archive",
+                        help="root task, uvmm and the Linux guest, stopped by Ctrl-Alt-Del; default: "
+                             "linux-shutdown-archive.cpio next to --linux-archive")
+    parser.add_argument("--api-system-archive",
+                        help="root task, NIC driver, switch, agent and uvmm: the API's system; default: "
+                             "api-system-archive.cpio next to --linux-archive")
+    parser.add_argument("--guest-kernel", default=os.path.join(qemu_runner.PROJECT_ROOT, ".deps", "guest-linux",
+                                                               "vmlinuz"),
+                        help="the Linux kernel the API suite uploads")
     parser.add_argument("--log-dir", default=os.path.join(qemu_runner.PROJECT_ROOT, "out", "boot-tests"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", default="", help="run only the scenarios whose name contains this")
@@ -462,7 +671,16 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive,
                                   args.linux_archive, (args.linux_data_image, args.linux_scratch_image),
-                                  args.pci_archive, args.uplink_archive)
+                                  args.pci_archive, args.uplink_archive,
+                                  args.port_attach_archive or os.path.join(os.path.dirname(args.linux_archive),
+                                                                           "port-attach-archive.cpio"),
+                                  args.linux_shutdown_archive or os.path.join(os.path.dirname(args.linux_archive),
+                                                                              "linux-shutdown-archive.cpio"),
+                                  (args.api_system_archive or os.path.join(os.path.dirname(args.linux_archive),
+                                                                           "api-system-archive.cpio"),
+                                   args.guest_kernel,
+                                   os.path.join(os.path.dirname(args.linux_archive), "linux-initramfs.cpio"),
+                                   args.log_dir))
         all_scenarios = [s for s in all_scenarios if args.only in s.name]
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
@@ -477,10 +695,15 @@ def main():
                     passed += 1
                     detail = " (%d self tests)" % verdict.passed if verdict.passed else ""
                     print("[ OK ] %s%s, %.1f s" % (scenario.name, detail, verdict.seconds))
-                # A self-test boot's individual tests count too.
+                # A self-test boot's individual tests count too, and so do the API suite's.
                 passed += verdict.passed
                 failed += verdict.failed
                 skipped += verdict.skipped
+                if isinstance(verdict.during, dict) and verdict.during.get("counts"):
+                    suite_passed, suite_failed, suite_skipped = verdict.during["counts"]
+                    passed += suite_passed
+                    failed += suite_failed if error is None else 0
+                    skipped += suite_skipped
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 

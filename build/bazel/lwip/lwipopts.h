@@ -50,10 +50,10 @@
 #define LWIP_NETIF_TX_SINGLE_PBUF 1 /* frames to send are one pbuf: the link's transmit needs no copy */
 
 /* Pools: every one is a static array of its count of objects. */
-#define MEMP_NUM_TCP_PCB 16
+#define MEMP_NUM_TCP_PCB 32 /* the API serves 16 clients at once, besides the health check and TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 4
-#define MEMP_NUM_TCP_SEG 64 /* queued segments of all connections; at least TCP_SND_QUEUELEN (lwIP checks) */
-#define MEMP_NUM_UDP_PCB 4  /* DHCP takes one */
+#define MEMP_NUM_TCP_SEG 128 /* queued segments of all connections; at least TCP_SND_QUEUELEN (lwIP checks) */
+#define MEMP_NUM_UDP_PCB 4   /* DHCP takes one */
 #define MEMP_NUM_RAW_PCB 2
 #define MEMP_NUM_PBUF 16 /* pbufs pointing at data that is not copied (tcp_write without TCP_WRITE_FLAG_COPY) */
 #define MEMP_NUM_ARP_QUEUE 16

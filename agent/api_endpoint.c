@@ -1,0 +1,141 @@
+#include "api_endpoint.h"
+
+#include "agent_api.h"
+#include "grpc_transport.h"
+#include "page_memory.h"
+#include "uvmm_launcher.h"
+
+#include <kapsel/grpc_server.h>
+#include <kapsel/launcher.h>
+#include <kapsel/runtime.h>
+#include <kapsel/syscall.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define KAPSEL_VERSION "0.7.0"
+#define UVMM_IMAGE "uvmm.elf"
+#define FIRST_UVMM_SLOT 64 /* the agent's capability slots from here on hold its uvmms' task and control gate */
+#define MAX_IMAGE_BYTES (512ull << 20)
+#define IMAGES_PER_STORE 4 /* the largest image is a quarter of the store: room for kernel, initrd and disks */
+
+/* Large: in .bss, not on the stack. The methods point at api, so all of it stays where it is. */
+static struct image_store images;
+static struct vm_registry registry;
+static struct uvmm_launcher launcher;
+static struct agent_api api;
+static struct grpc_server *server;
+static struct grpc_transport transport;
+static struct api_endpoint_config endpoint;
+static uint64_t launcher_slot;
+
+static uint64_t unix_ms(void)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000;
+}
+
+static uint64_t unix_ms_of(void *context)
+{
+    (void)context;
+    return unix_ms();
+}
+
+static void host_facts(void *context, struct host_facts *facts)
+{
+    (void)context;
+    struct launch_host_memory memory = {0};
+    launcher_host_memory(launcher_slot, &memory);
+    uint64_t now_seconds = unix_ms() / 1000;
+    *facts = (struct host_facts){
+        .name = endpoint.host_name,
+        .version = KAPSEL_VERSION,
+        .architecture = "x86_64",
+        .cpus = 1, /* the kernel schedules on the boot CPU only */
+        .memory_total_bytes = memory.total_bytes,
+        .memory_free_bytes = memory.free_bytes,
+        .uptime_seconds = now_seconds > endpoint.start_seconds ? now_seconds - endpoint.start_seconds : 0,
+    };
+}
+
+const char *api_endpoint_start(const struct api_endpoint_config *config)
+{
+    static char problem[256];
+    endpoint = *config;
+    launcher_slot = capability_named("launcher");
+    if (!launcher_slot) {
+        return "no launcher capability (the manifest's capability launcher memory=<size>)";
+    }
+    struct unix_clock clock = {.now_ms = unix_ms_of};
+    struct image_store_config store_config = {
+        .max_image_bytes = config->image_bytes / IMAGES_PER_STORE < MAX_IMAGE_BYTES
+                               ? config->image_bytes / IMAGES_PER_STORE
+                               : MAX_IMAGE_BYTES,
+        .max_total_bytes = config->image_bytes,
+        .allocator = {.allocate = page_memory_allocate, .release = page_memory_release},
+        .clock = clock,
+    };
+    struct api_error error;
+    if (image_store_init(&images, &store_config, &error) != API_STATUS_OK) {
+        snprintf(problem, sizeof(problem), "the image store: %s", error.message);
+        return problem;
+    }
+    uvmm_launcher_init(&launcher, &(struct uvmm_launcher_config){
+                                      .launcher = launcher_slot,
+                                      .switch_gate = capability_named("peer:switch"),
+                                      .first_free_slot = FIRST_UVMM_SLOT,
+                                      .uvmm_image = UVMM_IMAGE,
+                                      .registry = &registry,
+                                      .images = &images,
+                                      .now_ms = unix_ms,
+                                  });
+    struct vm_registry_config registry_config = {
+        .memory_limit_bytes = config->vm_memory_bytes,
+        .backend = {.start = uvmm_launcher_start, .stop = uvmm_launcher_stop, .context = &launcher},
+        .clock = clock,
+        .images = &images,
+    };
+    if (vm_registry_init(&registry, &registry_config, &error) != API_STATUS_OK) {
+        snprintf(problem, sizeof(problem), "the VM registry: %s", error.message);
+        return problem;
+    }
+    image_store_set_users(&images, vm_registry_image_users(&registry));
+    struct agent_api_config api_config = {.registry = &registry, .images = &images, .host_facts = host_facts};
+    if (agent_api_init(&api, &api_config, &error) != API_STATUS_OK) {
+        snprintf(problem, sizeof(problem), "the services: %s", error.message);
+        return problem;
+    }
+    size_t count;
+    const struct grpc_method *methods = agent_api_methods(&api, &count);
+    server = grpc_server_create(&(struct grpc_server_config){
+        .methods = methods,
+        .method_count = count,
+        .clock_ms = unix_ms_of,
+    });
+    if (!server) {
+        return "lib/grpc refused the method table or is out of memory";
+    }
+    if (!grpc_transport_start(&transport, server, config->port)) {
+        return "lwIP refused the API's port";
+    }
+    return NULL;
+}
+
+uint64_t api_endpoint_poll(void)
+{
+    uint64_t now = unix_ms();
+    grpc_transport_poll(&transport, now);
+    uint64_t wait = uvmm_launcher_tick(&launcher, now);
+    uint64_t deadline = grpc_transport_next_deadline_ms(&transport);
+    if (deadline != GRPC_NO_DEADLINE) {
+        uint64_t until = deadline > now ? deadline - now : 0;
+        wait = until < wait ? until : wait;
+    }
+    return wait;
+}
+
+bool api_endpoint_receive(uint64_t label, uint64_t tag)
+{
+    return uvmm_launcher_receive(&launcher, label, tag);
+}
