@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# //integration_tests/sdk:sdk_tests_fake_backend: runs every kapselctl command against agent/api_host_server (two of
+# them, "alpha" and "beta", on free ports) and checks exit codes, outputs and, for --output json, that the output
+# parses (Debian's /usr/bin/python3) and holds what it should; then fleet mode over both servers and a dead address.
+# Ends with "N passed, N failed"; fails if a check failed or a server did not end cleanly (they run under
+# ASan/UBSan, and LeakSanitizer checks that every call and stream was ended).
+# Usage: run_sdk_tests.sh <kapselctl> <api_host_server>
+set -uo pipefail
+
+kapselctl="$(realpath "$1")"
+server="$(realpath "$2")"
+work="${TEST_TMPDIR:-$(mktemp -d)}"
+python=/usr/bin/python3
+passed=0
+failed=0
+server_pids=()
+
+# --- Servers ---
+
+# start_server NAME VM_MEMORY_MIB: starts a server, sets port_NAME once it listens (the port comes through a FIFO).
+start_server() {
+    local name="$1" memory="$2" fifo="$work/$1.port" word port
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$server" --port 0 --host-name "$name" --tick-ms 40 --shutdown-ms 150 --max-image-mib 16 --image-store-mib 64 \
+        --vm-memory-mib "$memory" >"$fifo" 2>"$work/$name.log" &
+    server_pids+=($!)
+    if ! read -r -t 20 word port <"$fifo" || [[ "$word" != port ]]; then
+        echo "FAIL: api_host_server $name did not report its port" >&2
+        cat "$work/$name.log" >&2
+        exit 1
+    fi
+    printf -v "port_$name" '%s' "$port"
+}
+
+# A port that was free a moment ago: connections to it are refused.
+dead_port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+start_server alpha 1024
+start_server beta 512
+alpha="127.0.0.1:$port_alpha"
+beta="127.0.0.1:$port_beta"
+dead="127.0.0.1:$dead_port"
+
+# --- Checking ---
+
+# run ARGS...: runs kapselctl; its exit code in $status, its output in $work/out and $work/err.
+run() {
+    "$kapselctl" "$@" >"$work/out" 2>"$work/err" </dev/null
+    status=$?
+}
+
+pass() {
+    passed=$((passed + 1))
+    echo "ok      $1"
+}
+
+fail() {
+    failed=$((failed + 1))
+    echo "FAILED  $1"
+    echo "        exit $status; stdout:"
+    sed 's/^/          /' "$work/out" | head -20
+    echo "        stderr:"
+    sed 's/^/          /' "$work/err" | head -20
+}
+
+# expect NAME EXIT [PATTERN [FILE]]: the last run exited EXIT and (if given) FILE (out) matches the grep -E PATTERN.
+expect() {
+    local name="$1" code="$2" pattern="${3:-}" file="$work/${4:-out}"
+    if [[ "$status" != "$code" ]]; then
+        fail "$name (exit $code expected)"
+    elif [[ -n "$pattern" ]] && ! grep -Eq -- "$pattern" "$file"; then
+        fail "$name (/$pattern/ expected in ${4:-out})"
+    else
+        pass "$name"
+    fi
+}
+
+# expect_json NAME EXIT PYTHON: the last run exited EXIT, its stdout parses as JSON (one document, or with
+# --lines one per line) and the Python expression, over `doc` (or `docs`), is true.
+expect_json() {
+    local name="$1" code="$2" check="$3" lines="${4:-}"
+    if [[ "$status" != "$code" ]]; then
+        fail "$name (exit $code expected)"
+        return
+    fi
+    if "$python" - "$work/out" "$check" "$lines" <<'PY'; then
+import json, sys
+path, check, lines = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(path, encoding="utf-8").read()
+if lines:
+    docs = [json.loads(line) for line in text.splitlines()]
+    doc = docs[0] if docs else None
+else:
+    doc = json.loads(text)
+    docs = [doc]
+sys.exit(0 if eval(check) else 1)
+PY
+        pass "$name"
+    else
+        fail "$name (JSON check: $check)"
+    fi
+}
+
+k() {
+    run --host "$alpha" "$@"
+}
+
+# --- Images ---
+
+head -c 3500000 /dev/urandom >"$work/vmlinuz"
+head -c 70000 /dev/urandom >"$work/initrd.cpio"
+head -c 4096 /dev/zero >"$work/data.img"
+kernel_sha="$(sha256sum "$work/vmlinuz" | cut -d' ' -f1)"
+
+k host health
+expect "host health" 0 '^SERVING$'
+k -o json host health
+expect_json "host health json" 0 'doc == {"status": "SERVING"}'
+k host info
+expect "host info" 0 '^Name: +alpha$'
+k -o json host info
+expect_json "host info json" 0 'doc["name"] == "alpha" and doc["vm_memory_limit_bytes"] == 1024 << 20'
+
+k -o json image push "$work/vmlinuz" --name vmlinuz-test
+expect_json "image push json" 0 "doc['sha256'] == '$kernel_sha' and doc['size_bytes'] == 3500000 and doc['display_name'] == 'vmlinuz-test'"
+grep -q "vmlinuz-test: 3500000 of 3500000 bytes (100%)" "$work/err" && pass "image push: plain progress lines off a terminal" ||
+    fail "image push: plain progress lines off a terminal"
+k image push "$work/vmlinuz"
+expect "image push: content the host has is not sent again" 0 "has this content already" err
+k image get "$kernel_sha"
+expect "image get" 0 "^Name: +images/$kernel_sha$"
+k -o json image get "images/$kernel_sha"
+expect_json "image get json" 0 "doc['name'] == 'images/$kernel_sha'"
+k image list
+expect "image list" 0 "^images/$kernel_sha +3.3Mi +vmlinuz-test"
+k image get 0000000000000000000000000000000000000000000000000000000000000000
+expect "image get unknown: NOT_FOUND, exit 1" 1 "NOT_FOUND" err
+
+# --- VMs ---
+
+k -o json vm create --kernel "$work/vmlinuz" --initrd "$work/initrd.cpio" --disk "$work/data.img:ro" \
+    --cmdline "console=ttyS0 quiet" --memory 256Mi --network 3 --label env=test --label tier=web --tenant acme \
+    --id web-1 --start
+expect_json "vm create --start (local files pushed first)" 0 \
+    "doc['name'] == 'vms/web-1' and doc['state'] == 'RUNNING' and doc['labels'] == {'env': 'test', 'tier': 'web'} and doc['spec']['kernel_image'] == 'images/$kernel_sha' and doc['spec']['disks'][0]['read_only'] and doc['spec']['network_id'] == 3 and doc['spec']['memory_mib'] == 256"
+k vm create --kernel "$kernel_sha" --tenant acme --id web-2 --memory 128 --cmdline "fake.poweroff_after=3"
+expect "vm create (image by digest)" 0 '^State: +CREATED$'
+k vm create --kernel "$kernel_sha" --tenant other --id web-1
+expect "vm create: a taken id is ALREADY_EXISTS, exit 1" 1 "ALREADY_EXISTS" err
+k vm create --kernel "$kernel_sha" --tenant acme --memory 8
+expect "vm create: memory the host refuses is INVALID_ARGUMENT" 1 "INVALID_ARGUMENT: .*memory_mib" err
+k vm start web-2
+expect "vm start" 0 '^State: +RUNNING$'
+k vm get vms/web-1
+expect "vm get" 0 '^Labels: +env=test, tier=web$'
+k vm list
+expect "vm list (table)" 0 '^vms/web-2 +acme +RUNNING +128Mi +- '
+k -o json vm list --tenant acme --label tier=web
+expect_json "vm list --tenant --label json" 0 '[vm["name"] for vm in doc] == ["vms/web-1"]'
+k -o json vm list --tenant nobody
+expect_json "vm list of nothing is []" 0 'doc == []'
+
+k vm console web-2
+expect "vm console follows until the VM ends" 0 'reboot: Power down'
+k -o json vm console web-1 --no-follow
+expect_json "vm console --no-follow json lines" 0 'docs[0]["offset"] == 0 and "booting" in docs[0]["data"]' lines
+k --timeout 0.3 vm console web-1
+expect "vm console --timeout: DEADLINE_EXCEEDED, exit 1" 1 "DEADLINE_EXCEEDED" err
+k -o json vm watch --tenant acme --count 2
+expect_json "vm watch --count json lines" 0 'len(docs) == 2 and all(d["type"] == "ADDED" for d in docs) and {d["vm"]["name"] for d in docs} == {"vms/web-1", "vms/web-2"}' lines
+k vm watch --count 1
+expect "vm watch (table)" 0 '^[0-9]+ +ADDED +vms/web-'
+
+k image rm "$kernel_sha"
+expect "image rm of an image in use: FAILED_PRECONDITION, exit 1" 1 "FAILED_PRECONDITION" err
+k vm delete web-1
+expect "vm delete of a RUNNING VM: FAILED_PRECONDITION, exit 1" 1 "FAILED_PRECONDITION" err
+k vm stop web-1 --grace 5
+expect "vm stop" 0 '^State: +(STOPPING|STOPPED)$'
+k vm console web-1 --skip-history
+expect "vm console after the stop ends" 0
+k -o json vm get web-1
+expect_json "vm get json: stopped, reason" 0 'doc["state"] == "STOPPED" and doc["state_reason"] == "guest powered off" and doc["end_time_unix_ms"] >= doc["start_time_unix_ms"] > 0'
+k vm stop web-1
+expect "vm stop of a STOPPED VM: FAILED_PRECONDITION" 1 "FAILED_PRECONDITION" err
+for vm in web-1 web-2; do
+    k vm delete "$vm"
+    expect "vm delete $vm" 0 "^vms/$vm deleted$"
+done
+k vm get web-1
+expect "vm get of a deleted VM: NOT_FOUND, exit 1" 1 "vms/web-1: NOT_FOUND" err
+k -o json image rm "images/$kernel_sha"
+expect_json "image rm json" 0 "doc == {'deleted': 'images/$kernel_sha'}"
+
+# --- Errors ---
+
+run --host "$dead" host health
+expect "unreachable host: exit 3, named" 3 "host $dead unreachable: UNAVAILABLE" err
+run --host "$dead" vm create --kernel "$work/vmlinuz" --tenant acme
+expect "vm create on an unreachable host: exit 3" 3 "UNAVAILABLE" err
+k image push "$work/nonexistent"
+expect "image push of a missing file: exit 4" 4 "nonexistent" err
+k vm get
+expect "usage error: exit 2" 2 "missing the VM's name" err
+k attest
+expect "attest: not available, exit 7" 7 "not available: attestation is not implemented by this host" err
+k vm create --help
+expect "vm create --help" 0 "^Usage: kapselctl vm create"
+
+# --- Fleet ---
+
+cat >"$work/hosts.txt" <<HOSTS
+# name  address
+alpha   $alpha
+beta    $beta   # the smaller one
+dead    $dead
+HOSTS
+printf 'dead %s\n' "$dead" >"$work/dead-hosts.txt"
+
+run --fleet "$work/hosts.txt" host health
+expect "fleet host health: a dead host is partial failure, exit 5" 5 '^3 hosts: 2 ok, 1 failed$'
+run --fleet "$work/hosts.txt" host info
+expect "fleet host info (table)" 5 '^beta +127\.0\.0\.1:[0-9]+ +beta '
+run -o json --fleet "$work/hosts.txt" host info
+expect_json "fleet host info json" 5 '[h["ok"] for h in doc["hosts"]] == [True, True, False] and doc["hosts"][2]["error"]["code"] == "UNAVAILABLE" and doc["hosts"][1]["info"]["name"] == "beta"'
+
+# alpha has 1024 MiB of VM memory, beta 512: 4 VMs of 256 MiB go alpha, alpha, alpha (a tie at 512: listed first),
+# then beta.
+run -o json --fleet "$work/hosts.txt" vm create --spread 4 --kernel "$work/vmlinuz" --tenant fleet --id sp \
+    --memory 256 --start
+expect_json "fleet vm create --spread by free VM memory" 5 \
+    '[[vm["name"] for vm in h["vms"]] for h in doc["hosts"]] == [["vms/sp-1", "vms/sp-2", "vms/sp-3"], ["vms/sp-4"], []] and all(vm["state"] == "RUNNING" for h in doc["hosts"] for vm in h["vms"]) and doc["summary"] == {"hosts": 3, "ok": 2, "failed": 1}'
+run --fleet "$work/hosts.txt" vm create --spread 2 --kernel "$work/vmlinuz" --tenant fleet --memory 512
+expect "fleet vm create --spread beyond free memory creates none" 1 "RESOURCE_EXHAUSTED" err
+run --fleet "$work/hosts.txt" vm list --tenant fleet
+expect "fleet vm list (table)" 5 '^beta +vms/sp-4 +fleet +RUNNING'
+grep -Eq '^dead +127\.0\.0\.1:[0-9]+ +UNAVAILABLE' "$work/out" && pass "fleet vm list reports the dead host" ||
+    fail "fleet vm list reports the dead host"
+run -o json --fleet "$work/hosts.txt" vm list
+expect_json "fleet vm list json" 5 '[len(h.get("vms", [])) for h in doc["hosts"]] == [3, 1, 0] and doc["summary"]["failed"] == 1'
+run -o json --fleet "$work/hosts.txt" image list
+expect_json "fleet image list json" 5 "all('$kernel_sha' in [i['sha256'] for i in h['images']] for h in doc['hosts'][:2]) and 'images' not in doc['hosts'][2]"
+run --fleet "$work/dead-hosts.txt" vm list
+expect "fleet with every host down: exit 6" 6 '^1 hosts: 0 ok, 1 failed$'
+run --fleet "$work/hosts.txt" vm get sp-1
+expect "fleet: a command without fleet mode is a usage error" 2 "does not work with --fleet" err
+
+# --- The servers end cleanly (every stream and call of the CLI ended, nothing leaked) ---
+
+for index in "${!server_pids[@]}"; do
+    kill -TERM "${server_pids[$index]}" 2>/dev/null
+    server_status=0
+    wait "${server_pids[$index]}" || server_status=$?
+    name=$([[ $index == 0 ]] && echo alpha || echo beta)
+    if ((server_status == 0)); then
+        passed=$((passed + 1))
+        echo "ok      api_host_server $name ended cleanly"
+    else
+        failed=$((failed + 1))
+        echo "FAILED  api_host_server $name exited with $server_status"
+        tail -n 20 "$work/$name.log"
+    fi
+done
+
+echo "$passed passed, $failed failed"
+((failed == 0))
