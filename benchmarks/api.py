@@ -249,8 +249,9 @@ def main():
                                                 boot[0], boot[-1], boot[len(boot) // 2] / microvm[len(microvm) // 2]))
     print("%-58s %10.2f %10.2f %10.2f %9.2f" % ("reference: QEMU microvm from its process start", microvm[1],
                                                 microvm[0], microvm[-1], 1.0))
-    print("GetVm: %d requests in Kapsel, %d natively; all under QEMU TCG on this machine, so compare the ratios."
-          % (get["count"], native["count"]))
+    print("GetVm: %d requests in Kapsel, %d natively. Kapsel runs under QEMU TCG, the reference natively (built with "
+          "ASan/UBSan, as the tests use it); both against the same Python grpcio clients on this machine, whose own "
+          "cost bounds the rate: compare the ratios." % (get["count"], native["count"]))
 
 
 if __name__ == "__main__":
