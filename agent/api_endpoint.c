@@ -84,6 +84,7 @@ const char *api_endpoint_start(const struct api_endpoint_config *config)
     uvmm_launcher_init(&launcher, &(struct uvmm_launcher_config){
                                       .launcher = launcher_slot,
                                       .switch_gate = capability_named("peer:switch"),
+                                      .management_network = config->management_network,
                                       .first_free_slot = FIRST_UVMM_SLOT,
                                       .uvmm_image = UVMM_IMAGE,
                                       .registry = &registry,

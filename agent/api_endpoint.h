@@ -12,9 +12,10 @@
 struct api_endpoint_config {
     uint16_t port;
     const char *host_name;
-    uint64_t image_bytes;     /* all images together */
-    uint64_t vm_memory_bytes; /* guest RAM of the VMs that are not ended */
-    uint64_t start_seconds;   /* the agent's start (Unix time): the host's uptime */
+    uint64_t image_bytes;        /* all images together */
+    uint64_t vm_memory_bytes;    /* guest RAM of the VMs that are not ended */
+    uint64_t start_seconds;      /* the agent's start (Unix time): the host's uptime */
+    uint32_t management_network; /* the agent's and the uplink's switch network, refused to tenants; 0: none */
 };
 
 /* Starts the endpoint; NULL, or why it cannot (no launcher capability, lwIP refused the port, out of memory). */

@@ -7,13 +7,14 @@
  *
  *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
  *           [--exit-after <connections>] [--sink-port <port>]
- *           [--api-port <port> --images <size> --vm-memory <size>]
+ *           [--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]]
  *
  * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
  * switch can end too): for tests, whose runs end when every Micro-App has. --sink-port also serves the TCP sink
  * (sink_service.h) on that port: the throughput benchmark (benchmarks/network.py) sends it its bytes. --api-port
  * needs the manifest's "capability launcher memory=<size>"; --images bounds the image store, --vm-memory the guest
- * RAM of all VMs that are not ended.
+ * RAM of all VMs that are not ended; --management-network names the switch network of the agent and the uplink,
+ * which no tenant VM may join.
  */
 #include "api_endpoint.h"
 #include "health_service.h"
@@ -46,6 +47,7 @@ struct options {
     unsigned long api_port;   /* 0: no API */
     uint64_t image_bytes;
     uint64_t vm_memory_bytes;
+    unsigned long management_network; /* 0: none */
 };
 
 static struct frame_link switch_link;
@@ -120,6 +122,13 @@ static bool parse_options(int argc, char **argv, struct options *options)
             if (!parse_port(key, value, &options->api_port)) {
                 return false;
             }
+        } else if (strcmp(key, "--management-network") == 0) {
+            char *end;
+            options->management_network = strtoul(value, &end, 10);
+            if (*end != '\0' || options->management_network < 1 || options->management_network > 4095) {
+                fprintf(stderr, "agent: --management-network %s is not a network id 1..4095\n", value);
+                return false;
+            }
         } else if (strcmp(key, "--images") == 0 || strcmp(key, "--vm-memory") == 0) {
             if (!parse_size(value, key[2] == 'i' ? &options->image_bytes : &options->vm_memory_bytes)) {
                 fprintf(stderr, "agent: %s %s is not a size (<n>[K|M|G])\n", key, value);
@@ -134,7 +143,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
         (options->api_port && (!options->image_bytes || !options->vm_memory_bytes))) {
         fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
                         "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>] "
-                        "[--api-port <port> --images <size> --vm-memory <size>]\n");
+                        "[--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]]\n");
         return false;
     }
     return true;
@@ -225,6 +234,7 @@ int main(int argc, char **argv)
             .image_bytes = options.image_bytes,
             .vm_memory_bytes = options.vm_memory_bytes,
             .start_seconds = (uint64_t)start_seconds,
+            .management_network = (uint32_t)options.management_network,
         };
         problem = api_endpoint_start(&api);
         if (problem) {

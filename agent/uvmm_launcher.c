@@ -224,6 +224,13 @@ const char *uvmm_launcher_start(void *context, struct vm_record *vm)
         run->vm = NULL;
         return reason;
     }
+    if (vm->spec.network_id && vm->spec.network_id == launcher->config.management_network) {
+        /* A tenant there would reach the agent's API and the host's uplink directly. */
+        const char *reason = fail(run, "spec.network_id %u is this host's management network, not a tenant network",
+                                  (unsigned)vm->spec.network_id);
+        run->vm = NULL;
+        return reason;
+    }
     struct vm_files files;
     static char spec[LAUNCH_SPEC_MAX_SIZE];
     size_t spec_length = 0;

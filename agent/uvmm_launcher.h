@@ -42,10 +42,11 @@ struct uvmm_run {
 };
 
 struct uvmm_launcher_config {
-    uint64_t launcher;        /* the launcher capability's slot */
-    uint64_t switch_gate;     /* the peer:switch gate's slot; 0: VMs get no network */
-    uint64_t first_free_slot; /* the agent's capability slots from here on hold the uvmms' task and control gate */
-    const char *uvmm_image;   /* the uvmm's image in the boot archive */
+    uint64_t launcher;           /* the launcher capability's slot */
+    uint64_t switch_gate;        /* the peer:switch gate's slot; 0: VMs get no network */
+    uint32_t management_network; /* the switch network of the agent and the uplink: never a tenant's; 0: none */
+    uint64_t first_free_slot;    /* the agent's capability slots from here on hold the uvmms' task and control gate */
+    const char *uvmm_image;      /* the uvmm's image in the boot archive */
     struct vm_registry *registry;
     struct image_store *images;
     uint64_t (*now_ms)(void);

@@ -20,6 +20,7 @@ import hashlib
 import os
 import queue
 import random
+import re
 import socket
 import struct
 import subprocess
@@ -309,11 +310,12 @@ class Suite:
             return ("fake.test=1 " + fake_words).strip()
         return self.args.command_line
 
-    def vm_message(self, tenant=None, labels=None, memory_mib=None, disks=(), kernel=None, command_line=None):
+    def vm_message(self, tenant=None, labels=None, memory_mib=None, disks=(), kernel=None, command_line=None,
+                   network_id=0):
         kernel_image, initrd_image, _ = self.vm_images()
         spec = self.vm_pb.VmSpec(kernel_image=kernel or kernel_image.name, initrd_image=initrd_image.name,
                                  command_line=self.command_line() if command_line is None else command_line,
-                                 memory_mib=memory_mib or self.memory_mib, disks=list(disks))
+                                 memory_mib=memory_mib or self.memory_mib, disks=list(disks), network_id=network_id)
         return self.vm_pb.Vm(tenant=tenant or self.tenant, labels=labels or {}, spec=spec)
 
     def create_vm(self, vm_id="", **kwargs):
@@ -1006,6 +1008,54 @@ def test_stop_grace_period_then_force(suite):
         suite.delete_vm_when_ended(forced.name)
 
 
+MANAGEMENT_NETWORK = 4095  # integration_tests/api_system/manifest.txt: the agent's and the uplink's switch network
+
+
+def test_tenant_networks_real(suite):
+    """Two VMs on tenant network 1 ping each other and move 256 KiB over TCP through the switch (the guests' /init
+    checks: the same SHA-256 on both sides); one on network 2 reaches neither and receives nothing; the management
+    network is refused."""
+    if suite.fake:
+        raise Skipped("real guests and the switch")
+    pb = suite.vm_pb
+    tenant = suite.tenant + "-net"
+    base = "console=ttyS0 panic=-1 kapsel.devices=1 "
+    plan = [("server", 1, "kapsel.net=10.0.0.1/24 kapsel.peer=10.0.0.2 kapsel.net_role=server"),
+            ("client", 1, "kapsel.net=10.0.0.2/24 kapsel.peer=10.0.0.1 kapsel.net_role=client"),
+            ("outsider", 2, "kapsel.net=10.0.0.3/24 kapsel.peer=10.0.0.1 kapsel.net_role=outsider")]
+    watcher = Watcher(suite, tenant)
+    names = []
+    try:
+        refused = suite.create_vm(tenant=tenant, command_line=base, network_id=MANAGEMENT_NETWORK)
+        names.append(refused.name)
+        started = suite.call(suite.vms.StartVm, pb.StartVmRequest(name=refused.name))
+        failed = watcher.wait_for(refused.name, pb.FAILED) if started.state != pb.FAILED else None
+        reason = failed.vm.state_reason if failed else started.state_reason
+        expect("management network" in reason, "a VM on the management network: %r" % reason)
+        consoles = {}
+        for role, network, switches in plan:
+            vm = suite.create_vm(tenant=tenant, command_line=base + switches, network_id=network)
+            names.append(vm.name)
+            consoles[role] = ConsoleReader(suite, vm.name)
+            suite.call(suite.vms.StartVm, pb.StartVmRequest(name=vm.name))
+        for reader in consoles.values():
+            expect(reader.wait_for_end().error is None, "a console stream ended with an error")
+        text = {role: reader.data().decode("utf-8", "replace") for role, reader in consoles.items()}
+        received = re.search(r"KAPSEL-NET-RECEIVED: ([0-9a-f]{64})", text["server"])
+        confirmed = re.search(r"KAPSEL-NET-CONFIRMED: ([0-9a-f]{64})", text["client"])
+        expect("KAPSEL-NET-PING: ok" in text["client"], "the client's ping through the switch")
+        expect(received and confirmed and received.group(1) == confirmed.group(1),
+               "256 KiB over TCP between the VMs of network 1: %s / %s" % (received, confirmed))
+        expect("KAPSEL-NET-ISOLATED: 10.0.0.1 unreachable" in text["outsider"], "network 2 reached network 1")
+        delivered = re.search(r"net: \d+ frames sent, (\d+) received", text["outsider"])
+        expect(delivered and delivered.group(1) == "0", "frames delivered to network 2: %s" %
+               (delivered.group(0) if delivered else "no count"))
+    finally:
+        watcher.close()
+        for name in names:
+            suite.delete_vm_when_ended(name)
+
+
 def test_concurrent_clients(suite):
     tenant = suite.tenant + "-many"
     vms = [suite.create_vm(tenant=tenant, labels={"n": str(i)}) for i in range(3)]
@@ -1362,6 +1412,7 @@ TESTS = [
     test_failing_vm_shows_failed_with_the_reason,
     test_start_failure_is_failed_at_once,
     test_stop_grace_period_then_force,
+    test_tenant_networks_real,
     test_concurrent_clients,
     test_raw_garbage_after_the_preface,
     test_raw_no_preface,
