@@ -10,6 +10,8 @@ import argparse
 import concurrent.futures
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -558,8 +560,89 @@ def api_suite_checks(verdict, log):
     return None
 
 
+KAPSELCTL = os.path.join(qemu_runner.PROJECT_ROOT, "bazel-bin", "sdk", "kapselctl", "kapselctl")
+KAPSELCTL_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk_qemu", "run_kapselctl.sh")
+
+
+def kapselctl_from_host(kernel, api_archive, port_a, guest_kernel, initramfs, log_dir, seconds=200):
+    """Boots a second API host (host B: the same kernel and archive, its API on another forwarded port; its console
+    in kapselctl-host-b.log, killed at the end and in any case after seconds + 60 s), then runs
+    integration_tests/sdk_qemu/run_kapselctl.sh (every kapselctl command against host A, fleet mode over A, B and a
+    dead address) within `seconds`; its output goes to kapselctl.log. Returns the script's counts."""
+    def run():
+        log_path = os.path.join(log_dir, "kapselctl.log")
+        result = {"code": None, "counts": None, "log": log_path, "failures": [], "host_b_ended": None}
+        if not os.access(KAPSELCTL, os.X_OK):
+            result["failures"] = ["%s missing: bazel build //sdk/kapselctl:kapselctl" % KAPSELCTL]
+            return result
+        work = os.path.join(log_dir, "kapselctl-work")
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        port_b = free_host_port()
+        command = ["timeout", "--signal=KILL", str(seconds + 60)] + qemu_runner.qemu_command(
+            "q35", kernel, api_archive, "", api_extra(port_b))
+        with open(os.path.join(log_dir, "kapselctl-host-b.log"), "w", encoding="utf-8") as host_b_log, \
+                open(log_path, "w", encoding="utf-8") as log:
+            host_b_log.write("# " + " ".join(command) + "\n")
+            host_b_log.flush()
+            host_b = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=host_b_log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+            try:
+                script = subprocess.Popen([KAPSELCTL_SCRIPT, KAPSELCTL, "127.0.0.1:%d" % port_a,
+                                           "127.0.0.1:%d" % port_b, guest_kernel, initramfs, work],
+                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+                try:
+                    result["code"] = script.wait(timeout=seconds)
+                except subprocess.TimeoutExpired:
+                    result["failures"] = ["run_kapselctl.sh did not end within %d s" % seconds]
+                finally:
+                    # The script's background streams too (its own process group).
+                    try:
+                        os.killpg(script.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    script.wait()
+            finally:
+                result["host_b_ended"] = host_b.poll()  # None: host B ran until the end, as it should
+                try:
+                    os.killpg(host_b.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                host_b.wait()
+        with open(log_path, encoding="utf-8", errors="replace") as handle:
+            output = handle.read()
+        summary = re.findall(r"^(\d+) passed, (\d+) failed$", output, re.MULTILINE)
+        result["counts"] = (int(summary[-1][0]), int(summary[-1][1]), 0) if summary else None
+        result["failures"] += re.findall(r"^FAILED  .*$", output, re.MULTILINE)
+        return result
+    return run
+
+
+def kapselctl_checks(verdict, log):
+    result = verdict.during
+    if not result:
+        return "run_kapselctl.sh did not run (%s)" % verdict.outcome
+    if not result["counts"]:
+        return "run_kapselctl.sh printed no summary (exit %s, log %s): %s" % (result["code"], result["log"],
+                                                                            "; ".join(result["failures"][:3]))
+    if result["code"] != 0 or result["counts"][1]:
+        return "kapselctl: %d failed: %s (log %s)" % (result["counts"][1], "; ".join(result["failures"][:3]),
+                                                       result["log"])
+    if result["host_b_ended"] is not None:
+        return "host B's QEMU ended early (status %s, log kapselctl-host-b.log)" % result["host_b_ended"]
+    host_b_log = os.path.join(os.path.dirname(result["log"]), "kapselctl-host-b.log")
+    with open(host_b_log, encoding="utf-8", errors="replace") as handle:
+        host_b = handle.read()
+    for name, text in (("host A", log), ("host B", host_b)):
+        for needle in ("KERNEL PANIC", "roottask: reply to", "agent: exited"):
+            if needle in text:
+                return "%s's log has %r" % (name, needle)
+    return None
+
+
 def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, uplink_archive,
-              port_attach_archive=None, linux_shutdown_archive=None, api_system=None):
+              port_attach_archive=None, linux_shutdown_archive=None, api_system=None, kernel=None):
     finished = "^roottask: all Micro-Apps finished"
     uplink_port = free_host_port()
     api_port = free_host_port()
@@ -569,6 +652,13 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
         api_scenarios = [Scenario("api_suite_with_linux_vms_through_the_nic", api_suite_checks, initrd=api_archive,
                                   append="", timeout=900, extra=api_extra(api_port), until_during=True,
                                   during=api_suite_from_host(api_port, guest_kernel, initramfs, log_dir))]
+        if kernel:
+            # kapselctl end to end: host A is this run, host B a second QEMU the during hook boots (issue 8).
+            kapselctl_port = free_host_port()
+            api_scenarios.append(Scenario("kapselctl_against_two_qemu_hosts", kapselctl_checks, initrd=api_archive,
+                                          append="", timeout=300, extra=api_extra(kapselctl_port), until_during=True,
+                                          during=kapselctl_from_host(kernel, api_archive, kapselctl_port, guest_kernel,
+                                                                     initramfs, log_dir)))
     return api_scenarios + [
         Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
@@ -680,7 +770,8 @@ def main():
                                                                            "api-system-archive.cpio"),
                                    args.guest_kernel,
                                    os.path.join(os.path.dirname(args.linux_archive), "linux-initramfs.cpio"),
-                                   args.log_dir))
+                                   args.log_dir),
+                                  kernel=args.kernel)
         all_scenarios = [s for s in all_scenarios if args.only in s.name]
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
