@@ -63,9 +63,9 @@ static unsigned order_of(size_t size)
     return order;
 }
 
-enum error switch_port_attach(uint64_t switch_gate, void *region, size_t size, uint32_t network_id,
-                              uint64_t wake_gate_slot, const char *name, uint32_t *port, char *reason,
-                              size_t reason_size)
+/* ATTACH with flags (SWITCH_ATTACH_FLAG_*). */
+static enum error attach(uint64_t switch_gate, void *region, size_t size, uint32_t network_id, uint64_t flags,
+                         uint64_t wake_gate_slot, const char *name, uint32_t *port, char *reason, size_t reason_size)
 {
     if (size < SWITCH_PORT_REGION_MIN_SIZE || size > SWITCH_PORT_REGION_MAX_SIZE || (size & (size - 1)) != 0 ||
         (uintptr_t)region % size != 0) {
@@ -87,6 +87,7 @@ enum error switch_port_attach(uint64_t switch_gate, void *region, size_t size, u
     message[SWITCH_ATTACH_NETWORK] = network_id;
     message[SWITCH_ATTACH_REGION_SIZE] = size;
     memcpy(&message[SWITCH_ATTACH_NAME], name, name_length);
+    message[SWITCH_ATTACH_FLAGS] = flags;
     message[SWITCH_ATTACH_WORDS] =
         ITEM_MEMORY((uintptr_t)region / PAGE_SIZE, order_of(size), MEMORY_READ | MEMORY_WRITE, 0);
     message[SWITCH_ATTACH_WORDS + 1] = 0;
@@ -102,6 +103,21 @@ enum error switch_port_attach(uint64_t switch_gate, void *region, size_t size, u
         *port = (uint32_t)utcb()->message[0];
     }
     return error;
+}
+
+enum error switch_port_attach(uint64_t switch_gate, void *region, size_t size, uint32_t network_id,
+                              uint64_t wake_gate_slot, const char *name, uint32_t *port, char *reason,
+                              size_t reason_size)
+{
+    return attach(switch_gate, region, size, network_id, 0, wake_gate_slot, name, port, reason, reason_size);
+}
+
+enum error switch_port_attach_uplink(uint64_t switch_gate, void *region, size_t size, uint32_t network_id,
+                                     uint64_t wake_gate_slot, const char *name, uint32_t *port, char *reason,
+                                     size_t reason_size)
+{
+    return attach(switch_gate, region, size, network_id, SWITCH_ATTACH_FLAG_UPLINK, wake_gate_slot, name, port, reason,
+                  reason_size);
 }
 
 /* DETACH or QUERY of port, whose reply carries its counts. */

@@ -41,6 +41,14 @@ enum error switch_port_attach(uint64_t switch_gate, void *region, size_t size, u
                               size_t reason_size);
 
 /*
+ * The same for the switch's uplink (a NIC driver's port, which its supervisor attaches again for each restarted
+ * driver): SWITCH_ATTACH_FLAG_UPLINK, so the port is on the uplink policy's networks like a manifest's --uplink.
+ */
+enum error switch_port_attach_uplink(uint64_t switch_gate, void *region, size_t size, uint32_t network_id,
+                                     uint64_t wake_gate_slot, const char *name, uint32_t *port, char *reason,
+                                     size_t reason_size);
+
+/*
  * Takes the port away (its VM has ended): the switch prints its counts, unmaps the region and drops its gate copy;
  * then the agent may free or reuse the region (zeroed again). *counts (when not NULL): the port's last counts.
  */

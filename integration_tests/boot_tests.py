@@ -642,7 +642,8 @@ def kapselctl_checks(verdict, log):
 
 
 def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, uplink_archive,
-              port_attach_archive=None, linux_shutdown_archive=None, api_system=None, kernel=None):
+              port_attach_archive=None, linux_shutdown_archive=None, api_system=None, kernel=None,
+              nic_restart=None):
     finished = "^roottask: all Micro-Apps finished"
     uplink_port = free_host_port()
     api_port = free_host_port()
@@ -659,6 +660,8 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
                                           append="", timeout=300, extra=api_extra(kapselctl_port), until_during=True,
                                           during=kapselctl_from_host(kernel, api_archive, kapselctl_port, guest_kernel,
                                                                      initramfs, log_dir)))
+    if nic_restart:
+        api_scenarios.append(nic_restart_scenario(*nic_restart))
     return api_scenarios + [
         Scenario("linux_guests_boot_under_uvmms", linux_guests_checks(*linux_images), initrd=linux_archive,
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
@@ -742,6 +745,9 @@ def main():
     parser.add_argument("--port-attach-archive",
                         help="root task, switch, port_attacher, uvmm and the Linux guest (switch ports at runtime); "
                              "default: port-attach-archive.cpio next to --linux-archive")
+    parser.add_argument("--nic-restart-archive",
+                        help="root task, pci_bus, the NIC driver it launches and restarts, switch and agent; "
+                             "default: nic-restart-archive.cpio next to --linux-archive")
     parser.add_argument("--linux-shutdown-archive",
                         help="root task, uvmm and the Linux guest, stopped by Ctrl-Alt-Del; default: "
                              "linux-shutdown-archive.cpio next to --linux-archive")
@@ -771,7 +777,10 @@ def main():
                                    args.guest_kernel,
                                    os.path.join(os.path.dirname(args.linux_archive), "linux-initramfs.cpio"),
                                    args.log_dir),
-                                  kernel=args.kernel)
+                                  kernel=args.kernel,
+                                  nic_restart=(args.nic_restart_archive or
+                                               os.path.join(os.path.dirname(args.linux_archive),
+                                                            "nic-restart-archive.cpio"), args.log_dir))
         all_scenarios = [s for s in all_scenarios if args.only in s.name]
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = [(s, pool.submit(run_scenario, s, args.kernel, args.archive, args.log_dir))
@@ -797,6 +806,96 @@ def main():
                     skipped += suite_skipped
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
+
+
+# The NIC driver's restart (integration_tests/nic_restart/manifest.txt): pci_bus launches the driver itself, the host
+# gets one health answer through it, pci_bus stops it (--kill-driver-after-ms), quiesces the device, detaches its
+# uplink port and launches a fresh driver on a fresh port; the host gets a second answer, after which the agent
+# (--exit-after 2) ends the run. The switch and the agent never stop in between.
+NIC_RESTART_HOST_NAME = "kapsel-nic-restart"
+NIC_RESTART_LINE = "[pci_bus] pci_bus: restarting nic in 100 ms (restart 1 of 2)"
+NIC_UP_LINE = "[nic] nic: virtio-net 00:02.0 up: MAC"
+
+
+def nic_restart_from_host(port, log_path, seconds=UPLINK_DEADLINE):
+    """One health answer before the driver is stopped, one once the restarted driver is up: [(answer, problem)] * 2."""
+    def log_text():
+        try:
+            with open(log_path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def attempt():
+        answers = [health_check_from_host(port, seconds)()]
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            text = log_text()
+            if NIC_RESTART_LINE in text and text.count(NIC_UP_LINE) >= 2:
+                answers.append(health_check_from_host(port, max(1, deadline - time.monotonic()))())
+                # The agent (--exit-after 2) ends now; the switch and the driver stay, so the run ends here.
+                while time.monotonic() < deadline and "agent: exited" not in log_text():
+                    time.sleep(0.2)
+                return answers
+            time.sleep(0.2)
+        answers.append((None, "the restarted driver never came up"))
+        return answers
+    return attempt
+
+
+def expect_nic_restart_answers(verdict, log):
+    if verdict.outcome != "passed":
+        return "expected outcome passed, got %s (%s)" % (verdict.outcome, verdict.reason)
+    answers = verdict.during if isinstance(verdict.during, list) else []
+    if len(answers) != 2:
+        return "the host's client did not run"
+    for when, (answer, problem) in zip(("before the restart", "after the restart"), answers):
+        if answer is None:
+            return "no health check answer %s: %s" % (when, problem)
+        if not re.fullmatch(r"kapsel %s up \d+ s\r?\n?" % re.escape(NIC_RESTART_HOST_NAME), answer):
+            return "unexpected health check answer %s: %r" % (when, answer)
+    return None
+
+
+def expect_nic_restart_order(verdict, log):
+    """First driver up, stopped, restarted, up again; the switch and the agent end only after that."""
+    try:
+        first_up = log.index(NIC_UP_LINE)
+        stopped = log.index("nic: stopped by its launcher", first_up)
+        restarted = log.index(NIC_RESTART_LINE, stopped)
+        log.index(NIC_UP_LINE, restarted)
+    except ValueError:
+        return "the log lacks driver up, \"nic: stopped by its launcher\", the restart and up again, in that order"
+    for app in ("switch", "agent"):
+        for ended in ("%s: exited" % app, "%s: stopped" % app, "%s: not started" % app):
+            at = log.find(ended)
+            if 0 <= at < restarted:
+                return "%s ended before the driver's restart" % app
+    if "agent: exited with status 0" not in log:
+        return "the agent did not exit cleanly after its two health checks"
+    return None
+
+
+def nic_restart_checks(archive):
+    def present(verdict, log):
+        if not archive or not os.path.exists(archive):
+            return "no archive %r: bazel build //integration_tests:nic_restart_archive" % archive
+        return check(verdict, log)
+    check = all_of(
+        expect_nic_restart_answers, expect_nic_restart_order,
+        expect_line(re.escape("[pci_bus] pci_bus: 00:02.0 quiesced (bus mastering and MSI-X off, virtio reset)")),
+        expect_line(re.escape("[pci_bus] pci_bus: uplink port ") + r"\d+ detached"),
+        expect_line(re.escape("[switch] port nic-uplink (network 1, runtime): ") + r"[1-9]\d* frames in, .*"),
+        expect_absent("[nic] nic: the "))
+    return present
+
+
+def nic_restart_scenario(archive, log_dir):
+    port = free_host_port()
+    name = "nic_driver_restarted_keeps_the_switch_and_vms"
+    return Scenario(name, nic_restart_checks(archive), initrd=archive, append="",
+                    timeout=90, until_during=True, extra=uplink_extra(port),
+                    during=nic_restart_from_host(port, os.path.join(log_dir, name + ".log")))
 
 
 if __name__ == "__main__":

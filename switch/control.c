@@ -46,15 +46,15 @@ static uint64_t attach(const struct control_request *request, unsigned pair, boo
     }
     const char *problem = receive_window_check(pair, request->region_size);
     if (!problem) {
-        problem = ports_attach(pair, request->network, request->name, request->region_size);
+        problem = ports_attach(pair, request->network, request->name, request->region_size, request->uplink);
     }
     if (problem) {
         snprintf(reason, sizeof(reason), "port %s: %s", request->name, problem);
         return refusal(ERROR_INVALID_ARGUMENT, reason);
     }
     *kept = true;
-    printf("port %s (network %u): attached as port %u, %llu KiB\n", request->name, (unsigned)request->network, pair,
-           (unsigned long long)(request->region_size >> 10));
+    printf("port %s (network %u): attached as %sport %u, %llu KiB\n", request->name, (unsigned)request->network,
+           request->uplink ? "uplink " : "", pair, (unsigned long long)(request->region_size >> 10));
     utcb()->message[0] = pair;
     return MESSAGE_TAG(ERROR_NONE, 1, 0);
 }

@@ -116,6 +116,12 @@ static enum error parse_attach(uint64_t tag, const uint64_t *message, struct con
     if (error != ERROR_NONE) {
         return error;
     }
+    uint64_t flags = message[SWITCH_ATTACH_FLAGS];
+    if (flags & ~SWITCH_ATTACH_FLAGS_KNOWN) {
+        return refuse(ERROR_INVALID_ARGUMENT, reason, reason_size, "unknown attach flags 0x%llx",
+                      (unsigned long long)(flags & ~SWITCH_ATTACH_FLAGS_KNOWN));
+    }
+    request->uplink = (flags & SWITCH_ATTACH_FLAG_UPLINK) != 0;
     const uint64_t *items = &message[SWITCH_ATTACH_WORDS];
     error = parse_region_item(items[0], items[1], message[SWITCH_ATTACH_REGION_SIZE], request, reason, reason_size);
     if (error != ERROR_NONE) {

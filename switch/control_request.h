@@ -22,6 +22,7 @@ struct control_request {
     uint64_t region_size; /* a power of two: 4 KiB << region_order */
     unsigned region_order;
     char name[SWITCH_PORT_NAME_SIZE];
+    bool uplink; /* SWITCH_ATTACH_FLAG_UPLINK */
     /* DETACH, QUERY */
     unsigned port; /* below SWITCH_MAX_PORTS */
     /* SET_UPLINK_POLICY */

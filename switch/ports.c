@@ -31,6 +31,10 @@ static struct port ports[SWITCH_MAX_PORTS];
 static unsigned static_count;
 static struct forwarding forwarding;
 static uint8_t frame[FRAME_RING_MAX_FRAME];
+/* The last uplink policy, for uplinks attached after it. */
+static bool uplink_policy_set;
+static unsigned uplink_policy_count;
+static uint32_t uplink_policy_networks[SWITCH_PORT_MAX_NETWORKS];
 
 void ports_init(void)
 {
@@ -85,10 +89,10 @@ unsigned ports_free_number(void)
     return number;
 }
 
-const char *ports_attach(unsigned number, uint32_t network, const char *name, uint64_t size)
+const char *ports_attach(unsigned number, uint32_t network, const char *name, uint64_t size, bool uplink)
 {
     struct port *port = &ports[number];
-    *port = (struct port){.in_use = true};
+    *port = (struct port){.in_use = true, .uplink = uplink};
     strcpy(port->name, name);
     port->link.peer_gate = receive_window_gate(number);
     const char *problem = frame_ring_attach_link(&port->link.out, &port->link.in,
@@ -96,6 +100,12 @@ const char *ports_attach(unsigned number, uint32_t network, const char *name, ui
     if (problem || !forwarding_add_port(&forwarding, number, network)) {
         port->in_use = false;
         return problem ? problem : "the port is in use";
+    }
+    if (uplink && uplink_policy_set &&
+        !forwarding_set_networks(&forwarding, number, uplink_policy_networks, uplink_policy_count)) {
+        forwarding_remove_port(&forwarding, number);
+        port->in_use = false;
+        return "the uplink policy's networks cannot be set on it";
     }
     return NULL;
 }
@@ -154,8 +164,11 @@ void ports_detach(unsigned number)
 unsigned ports_set_uplink_networks(const uint32_t *networks, unsigned count)
 {
     unsigned uplinks = 0;
-    for (unsigned i = 0; i < static_count; i++) {
-        if (ports[i].uplink && forwarding_set_networks(&forwarding, i, networks, count)) {
+    uplink_policy_set = true;
+    uplink_policy_count = count;
+    memcpy(uplink_policy_networks, networks, count * sizeof(networks[0]));
+    for (unsigned i = 0; i < SWITCH_MAX_PORTS; i++) {
+        if (ports[i].in_use && ports[i].uplink && forwarding_set_networks(&forwarding, i, networks, count)) {
             uplinks++;
         }
     }

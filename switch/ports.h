@@ -5,8 +5,9 @@
  * ring and loses its own frames, while the others keep their share; a frame for a port whose ring is full is dropped
  * and counted against the port it came from.
  *
- * An uplink (the NIC driver's port) is a static port that does not keep the switch running: once nothing else does,
- * the switch closes its side of each uplink and ends when they have closed theirs.
+ * An uplink (the NIC driver's port) is a port that does not keep the switch running: once nothing else does, the
+ * switch closes its side of each uplink and ends when they have closed theirs. A runtime uplink (a driver that a
+ * supervisor restarts) keeps it running as every runtime port does, until its control app detaches it.
  */
 #ifndef SWITCH_PORTS_H
 #define SWITCH_PORTS_H
@@ -40,9 +41,11 @@ unsigned ports_free_number(void);
 
 /*
  * Makes free port number a runtime port on network, named name: its link's end 0 in the region of size bytes and
- * its owner's gate, both in the port's receive window pair (receive_window.h). NULL, or why the region is unusable.
+ * its owner's gate, both in the port's receive window pair (receive_window.h). An uplink (a restarted NIC driver's
+ * port) is then put on the networks of the last uplink policy, if one was set, as the static uplinks were. NULL, or
+ * why the region is unusable.
  */
-const char *ports_attach(unsigned number, uint32_t network, const char *name, uint64_t size);
+const char *ports_attach(unsigned number, uint32_t network, const char *name, uint64_t size, bool uplink);
 
 /* Whether number is a runtime port. */
 bool ports_is_runtime(unsigned number);

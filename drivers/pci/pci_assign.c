@@ -14,6 +14,8 @@
 /* The first capability slot for the Irqs: past every named capability the manifest can give. */
 #define PCI_ASSIGN_FIRST_IRQ_SLOT (APP_FIRST_NAMED + APP_MAX_NAMED_CAPABILITIES)
 #define PCI_ASSIGN_PAGE 4096ull
+#define PCI_ASSIGN_VIRTIO_DEVICE_STATUS 0x14u /* in virtio_pci_common_cfg, one byte */
+#define PCI_ASSIGN_RESET_POLLS 1000000u       /* reads of the status until the reset took */
 
 bool pci_assignment_parse(const char *text, struct pci_assignment *assignment)
 {
@@ -79,7 +81,7 @@ static const char *check_bar(const struct pci_bar *bar)
     return NULL;
 }
 
-/* Turns MSI-X and bus mastering off (no more interrupts or DMA), and memory decoding back to what it was. */
+/* Turns MSI-X and bus mastering off (no more interrupts or DMA). */
 static void disable(const struct pci_config *config, const struct pci_function *fn)
 {
     if (fn->msix.present) {
@@ -93,13 +95,7 @@ static void disable(const struct pci_config *config, const struct pci_function *
     pci_config_write16(config, fn->address, PCI_COMMAND, (uint16_t)(fn->command & ~PCI_COMMAND_MASTER));
 }
 
-struct handoff {
-    uint64_t words[PCI_HANDOFF_WORDS];
-    uint64_t items[2 * (PCI_HANDOFF_MAX_BARS + PCI_HANDOFF_MAX_VECTORS)];
-    unsigned item_count;
-};
-
-static const char *map_bars(const struct pci_function *fn, struct handoff *handoff)
+static const char *map_bars(const struct pci_function *fn, struct pci_handoff_message *handoff)
 {
     uint64_t device_memory = capability_named("device_memory");
     if (!device_memory) {
@@ -139,7 +135,7 @@ static const char *map_bars(const struct pci_function *fn, struct handoff *hando
     return NULL;
 }
 
-static void describe_virtio(const struct pci_function *fn, struct handoff *handoff)
+static void describe_virtio(const struct pci_function *fn, struct pci_handoff_message *handoff)
 {
     unsigned count = 0;
     for (size_t i = 0; i < fn->virtio_count && count < PCI_HANDOFF_MAX_VIRTIO; i++) {
@@ -157,8 +153,8 @@ static void describe_virtio(const struct pci_function *fn, struct handoff *hando
     handoff->words[PCI_HANDOFF_W_VIRTIO_COUNT] = count;
 }
 
-/* Masks every table entry (whatever firmware left), binds an Irq per handed vector, then enables MSI-X. */
-static const char *set_up_msix(const struct pci_config *config, const struct pci_function *fn, struct handoff *handoff)
+/* Binds an Irq per handed vector (pci_handoff_enable masks every table entry, whatever firmware left). */
+static const char *set_up_msix(const struct pci_function *fn, struct pci_handoff_message *handoff)
 {
     handoff->words[PCI_HANDOFF_W_VECTOR_COUNT] = 0;
     if (!fn->msix.present) {
@@ -167,12 +163,6 @@ static const char *set_up_msix(const struct pci_config *config, const struct pci
     const struct pci_msix *msix = &fn->msix;
     handoff->words[PCI_HANDOFF_W_MSIX_TABLE] = (uint64_t)msix->table_bar | (uint64_t)msix->vectors << 8;
     handoff->words[PCI_HANDOFF_W_MSIX_OFFSET] = msix->table_offset;
-    volatile uint8_t *table =
-        (volatile uint8_t *)(uintptr_t)(PCI_ASSIGN_BAR_WINDOW + msix->table_bar * PCI_HANDOFF_BAR_SLOT +
-                                        msix->table_offset);
-    for (unsigned i = 0; i < msix->vectors; i++) {
-        *(volatile uint32_t *)(table + i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_CONTROL) = PCI_MSIX_ENTRY_MASKED;
-    }
     uint64_t icu = capability_named("icu");
     uint64_t factory = capability_named("factory");
     if (!icu || !factory) {
@@ -202,6 +192,26 @@ static const char *set_up_msix(const struct pci_config *config, const struct pci
         handoff->item_count++;
     }
     handoff->words[PCI_HANDOFF_W_VECTOR_COUNT] = vectors;
+    return NULL;
+}
+
+const char *pci_handoff_enable(const struct pci_config *config, const struct pci_function *fn)
+{
+    uint16_t command = (uint16_t)(fn->command | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    if (pci_config_write16(config, fn->address, PCI_COMMAND, command) != ERROR_NONE) {
+        return "enabling memory decoding and bus mastering failed";
+    }
+    if (!fn->msix.present) {
+        return NULL;
+    }
+    const struct pci_msix *msix = &fn->msix;
+    /* Masked until the driver writes its vectors: a previous driver's entries must not fire into the new one. */
+    volatile uint8_t *table =
+        (volatile uint8_t *)(uintptr_t)(PCI_ASSIGN_BAR_WINDOW + msix->table_bar * PCI_HANDOFF_BAR_SLOT +
+                                        msix->table_offset);
+    for (unsigned i = 0; i < msix->vectors; i++) {
+        *(volatile uint32_t *)(table + i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_CONTROL) = PCI_MSIX_ENTRY_MASKED;
+    }
     uint16_t control;
     uint16_t at = (uint16_t)(msix->offset + PCI_MSIX_CONTROL);
     if (pci_config_read16(config, fn->address, at, &control) != ERROR_NONE ||
@@ -213,21 +223,15 @@ static const char *set_up_msix(const struct pci_config *config, const struct pci
     return NULL;
 }
 
-static const char *call_driver(const struct pci_assignment *assignment, const struct handoff *handoff)
+const char *pci_handoff_call(uint64_t gate, const char *driver, const struct pci_handoff_message *handoff)
 {
-    char name[APP_CAPABILITY_NAME_SIZE];
-    snprintf(name, sizeof(name), "peer:%s", assignment->driver);
-    uint64_t gate = capability_named(name);
-    if (!gate) {
-        return "no gate to the driver (the manifest's capability peer:<driver app>)";
-    }
     uint64_t *message = utcb()->message;
     memcpy(message, handoff->words, sizeof(handoff->words));
     memcpy(message + PCI_HANDOFF_WORDS, handoff->items, 2 * handoff->item_count * sizeof(uint64_t));
     struct invoke_result result = ipc_call(gate, MESSAGE_TAG(PCI_HANDOFF_LABEL, PCI_HANDOFF_WORDS, handoff->item_count),
                                            TIMEOUTS(TIMEOUT_NEVER, TIMEOUT_NEVER));
     if (result.error != ERROR_NONE) {
-        printf("pci_bus: the hand-over call to %s failed: %s\n", assignment->driver, error_name(result.error));
+        printf("pci_bus: the hand-over call to %s failed: %s\n", driver, error_name(result.error));
         return "the driver did not take the hand-over";
     }
     if (MESSAGE_TAG_LABEL(result.tag) != PCI_HANDOFF_REPLY_LABEL || MESSAGE_TAG_WORDS(result.tag) < 1) {
@@ -235,11 +239,46 @@ static const char *call_driver(const struct pci_assignment *assignment, const st
     }
     uint64_t status = utcb()->message[0];
     if (status != 0) {
-        printf("pci_bus: %s refused the device: %s\n", assignment->driver,
+        printf("pci_bus: %s refused the device: %s\n", driver,
                status < 256 ? error_name((enum error)status) : "(unknown error)");
         return "the driver refused the device";
     }
     return NULL;
+}
+
+const char *pci_handoff_prepare(const struct pci_function *fn, struct pci_handoff_message *handoff)
+{
+    memset(handoff, 0, sizeof(*handoff));
+    handoff->words[PCI_HANDOFF_W_MAGIC] = PCI_HANDOFF_MAGIC;
+    handoff->words[PCI_HANDOFF_W_IDENTITY] =
+        PCI_HANDOFF_IDENTITY(fn->vendor_id, fn->device_id, fn->address.bus, fn->address.device, fn->address.function);
+    const char *problem = map_bars(fn, handoff);
+    if (problem) {
+        return problem;
+    }
+    describe_virtio(fn, handoff);
+    return set_up_msix(fn, handoff);
+}
+
+void pci_device_quiesce(const struct pci_config *config, const struct pci_function *fn)
+{
+    disable(config, fn);
+    /* A virtio reset (device status 0) through the common configuration the PCI app mapped: the device forgets the
+     * queues, whose memory went with the driver. The spec has the driver read the status back until it is 0. */
+    for (size_t i = 0; i < fn->virtio_count; i++) {
+        const struct pci_virtio_capability *capability = &fn->virtio[i];
+        if (!capability->valid || capability->cfg_type != VIRTIO_PCI_CAP_COMMON_CFG ||
+            capability->length <= PCI_ASSIGN_VIRTIO_DEVICE_STATUS || !(needed_bars(fn) & (1u << capability->bar))) {
+            continue;
+        }
+        volatile uint8_t *status =
+            (volatile uint8_t *)(uintptr_t)(PCI_ASSIGN_BAR_WINDOW + capability->bar * PCI_HANDOFF_BAR_SLOT +
+                                            capability->region_offset + PCI_ASSIGN_VIRTIO_DEVICE_STATUS);
+        *status = 0;
+        for (unsigned tries = 0; *status != 0 && tries < PCI_ASSIGN_RESET_POLLS; tries++) {
+        }
+        return;
+    }
 }
 
 /* Serves until the driver gives the device back (other messages are answered with nothing). */
@@ -261,23 +300,20 @@ static void wait_for_release(void)
 const char *pci_assign(const struct pci_config *config, const struct pci_function *fn,
                        const struct pci_assignment *assignment)
 {
-    static struct handoff handoff;
-    memset(&handoff, 0, sizeof(handoff));
-    handoff.words[PCI_HANDOFF_W_MAGIC] = PCI_HANDOFF_MAGIC;
-    handoff.words[PCI_HANDOFF_W_IDENTITY] =
-        PCI_HANDOFF_IDENTITY(fn->vendor_id, fn->device_id, fn->address.bus, fn->address.device, fn->address.function);
-    const char *problem = map_bars(fn, &handoff);
+    static struct pci_handoff_message handoff;
+    const char *problem = pci_handoff_prepare(fn, &handoff);
     if (problem) {
         return problem;
     }
-    describe_virtio(fn, &handoff);
-    uint16_t command = (uint16_t)(fn->command | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-    if (pci_config_write16(config, fn->address, PCI_COMMAND, command) != ERROR_NONE) {
-        return "enabling memory decoding and bus mastering failed";
+    char name[APP_CAPABILITY_NAME_SIZE];
+    snprintf(name, sizeof(name), "peer:%s", assignment->driver);
+    uint64_t gate = capability_named(name);
+    if (!gate) {
+        return "no gate to the driver (the manifest's capability peer:<driver app>)";
     }
-    problem = set_up_msix(config, fn, &handoff);
+    problem = pci_handoff_enable(config, fn);
     if (!problem) {
-        problem = call_driver(assignment, &handoff);
+        problem = pci_handoff_call(gate, assignment->driver, &handoff);
     }
     if (problem) {
         disable(config, fn);

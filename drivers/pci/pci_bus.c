@@ -5,7 +5,12 @@
  * the manifest's "io_ports" capability; ECAM from ACPI's MCFG table can
  * replace that behind the same interface (pci_config.h).
  *
- *     pci_bus [--assign <vendor>:<device>=<driver app>]
+ *     pci_bus [--assign <vendor>:<device>=<driver app> | --assign <vendor>:<device>=<driver image> --restart <n>
+ *              [--kill-driver-after-ms <ms>]]
+ *
+ * With --restart it launches the driver itself and restarts it up to n times when it ends (pci_supervise.h); the
+ * driver's uplink is on network 1 until the switch's uplink policy says otherwise. --kill-driver-after-ms is a test
+ * hook: the launch service stops the first driver that long after its hand-over.
  *
  * It prints one summary line per function, a line per implemented BAR and
  * per virtio capability, every problem it found, and a total. With --assign
@@ -21,14 +26,18 @@
 #include "pci_describe.h"
 #include "pci_enumerate.h"
 #include "pci_legacy.h"
+#include "pci_supervise.h"
 #include "x86_port_io.h"
 
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_FUNCTIONS 256
+#define UPLINK_NETWORK 1u
+#define MAX_RESTARTS_LIMIT 100u
 
 static struct pci_function functions[MAX_FUNCTIONS];
 static struct pci_enumeration bus;
@@ -64,15 +73,33 @@ static const struct pci_function *find_assigned(const struct pci_assignment *ass
 int main(int argc, char **argv)
 {
     struct pci_assignment assignment;
-    bool assign = false;
+    bool assign = false, supervise = false;
+    struct pci_supervision supervision = {.network = UPLINK_NETWORK};
     for (int i = 1; i < argc; i += 2) {
-        if (strcmp(argv[i], "--assign") != 0 || i + 1 == argc || assign ||
-            !pci_assignment_parse(argv[i + 1], &assignment)) {
-            printf("pci_bus: usage: pci_bus [--assign <vendor>:<device>=<driver app>]\n");
+        char *end = NULL;
+        bool ok = i + 1 < argc;
+        if (ok && strcmp(argv[i], "--assign") == 0) {
+            ok = !assign && pci_assignment_parse(argv[i + 1], &assignment);
+            assign = true;
+        } else if (ok && strcmp(argv[i], "--restart") == 0) {
+            unsigned long restarts = strtoul(argv[i + 1], &end, 10);
+            ok = *end == '\0' && end != argv[i + 1] && restarts <= MAX_RESTARTS_LIMIT;
+            supervision.max_restarts = (unsigned)restarts;
+            supervise = true;
+        } else if (ok && strcmp(argv[i], "--kill-driver-after-ms") == 0) {
+            supervision.kill_after_ms = strtoull(argv[i + 1], &end, 10);
+            ok = *end == '\0' && end != argv[i + 1] && supervision.kill_after_ms > 0;
+        } else {
+            ok = false;
+        }
+        if (!ok || (supervise && !assign && i + 2 >= argc) ||
+            (supervision.kill_after_ms && !supervise && i + 2 >= argc)) {
+            printf("pci_bus: usage: pci_bus [--assign <vendor>:<device>=<driver app> | --assign "
+                   "<vendor>:<device>=<driver image> --restart <n> [--kill-driver-after-ms <ms>]]\n");
             return 1;
         }
-        assign = true;
     }
+    supervision.image = assign ? assignment.driver : NULL;
     uint64_t io_ports = capability_named("io_ports");
     if (io_ports == 0) {
         printf("pci_bus: no io_ports capability: cannot reach PCI configuration space\n");
@@ -117,7 +144,7 @@ int main(int argc, char **argv)
                assignment.driver);
         return 3;
     }
-    const char *problem = pci_assign(&config, fn, &assignment);
+    const char *problem = supervise ? pci_supervise(&config, fn, &supervision) : pci_assign(&config, fn, &assignment);
     if (problem) {
         printf("pci_bus: handing %02x:%02x.%x to %s failed: %s\n", fn->address.bus, fn->address.device,
                fn->address.function, assignment.driver, problem);

@@ -5,7 +5,12 @@
  * the virtual switch as a port: frames the NIC receives go to the switch,
  * frames from the switch go out of the NIC.
  *
- *     nic --switch-port <shared region>:<switch app> --pci <pci app>
+ *     nic --switch-port <shared region>:<switch app> [--pci <pci app>]
+ *
+ * A boot manifest's driver takes the hand-over through its "peer:" gate and gives
+ * the device back through "peer:<pci app>"; one that pci_bus launches and
+ * supervises (pci_supervise.h) takes it through its control gate, has no --pci,
+ * and the device goes back when it ends, however it ends.
  *
  * It ends when the switch closes its side of the port (the switch does so for
  * an uplink once every other port has closed): it resets the device, closes
@@ -25,6 +30,7 @@
 #include <kapsel/environment.h>
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -200,6 +206,20 @@ static const char *program_msix(const struct handoff *handoff, uint16_t *table_s
     return NULL;
 }
 
+static char report[2 * LOG_MAX_BYTES];
+static bool started; /* the device runs: link changes are printed as they come */
+
+static void report_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static void report_printf(const char *format, ...)
+{
+    size_t used = strlen(report);
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(report + used, sizeof(report) - used, format, arguments);
+    va_end(arguments);
+}
+
 static void receive_frame(void *context, const uint8_t *bytes, size_t length)
 {
     (void)context;
@@ -214,7 +234,9 @@ static void receive_frame(void *context, const uint8_t *bytes, size_t length)
 static void link_changed(void *context, bool up)
 {
     (void)context;
-    printf("nic: link %s\n", up ? "up" : "down");
+    if (started) {
+        printf("nic: link %s\n", up ? "up" : "down");
+    }
 }
 
 /* Sends what the switch has for the NIC; a full NIC keeps the rest in the ring. False if the ring is broken. */
@@ -252,7 +274,11 @@ static uint16_t vector_or(unsigned vectors, unsigned wanted, uint16_t otherwise)
     return wanted < vectors ? (uint16_t)wanted : otherwise;
 }
 
-/* Checks the hand-over and starts the device; 0 or an enum error for the PCI app's reply. */
+/*
+ * Checks the hand-over and starts the device; 0 or an enum error for the PCI app's reply. What it reports waits in
+ * report until the reply is sent: a launched driver's log goes to the PCI app, which takes no log line while it waits
+ * for that reply.
+ */
 static enum error start_device(struct handoff *handoff, uint64_t dma_memory)
 {
     const char *problem = check_handoff(handoff);
@@ -269,13 +295,13 @@ static enum error start_device(struct handoff *handoff, uint64_t dma_memory)
         problem = "a virtio structure is not inside a handed BAR";
     }
     if (problem) {
-        printf("nic: the hand-over is unusable: %s\n", problem);
+        report_printf("nic: the hand-over is unusable: %s\n", problem);
         return ERROR_MALFORMED;
     }
     for (unsigned i = 0; i < handoff->vectors; i++) {
         enum error error = irq_bind(NIC_FIRST_IRQ_SLOT + i, APP_THREAD, NIC_IRQ_LABEL + i);
         if (error != ERROR_NONE) {
-            printf("nic: binding the Irq of vector %u: %s\n", i, error_name(error));
+            report_printf("nic: binding the Irq of vector %u: %s\n", i, error_name(error));
             return error;
         }
     }
@@ -288,16 +314,17 @@ static enum error start_device(struct handoff *handoff, uint64_t dma_memory)
     setup.callbacks = (struct virtio_net_callbacks){.receive = receive_frame, .link_changed = link_changed};
     enum virtio_net_result result = virtio_net_start(&net, &setup);
     if (result != VIRTIO_NET_OK) {
-        printf("nic: the device did not start: %s%s%s\n", virtio_net_result_reason(result),
-               result == VIRTIO_NET_ERROR_TRANSPORT ? ": " : "",
-               result == VIRTIO_NET_ERROR_TRANSPORT ? virtio_pci_result_reason(net.transport_result) : "");
+        report_printf("nic: the device did not start: %s%s%s\n", virtio_net_result_reason(result),
+                      result == VIRTIO_NET_ERROR_TRANSPORT ? ": " : "",
+                      result == VIRTIO_NET_ERROR_TRANSPORT ? virtio_pci_result_reason(net.transport_result) : "");
         return ERROR_UNSUPPORTED;
     }
     const uint8_t *mac = virtio_net_mac(&net);
     uint64_t identity = handoff->words[PCI_HANDOFF_W_IDENTITY];
-    printf("nic: virtio-net %02x:%02x.%x up: MAC %02x:%02x:%02x:%02x:%02x:%02x, %u MSI-X vectors, link %s\n",
-           (unsigned)(identity >> 32) & 0xff, (unsigned)(identity >> 40) & 0x1f, (unsigned)(identity >> 48) & 0x7,
-           mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], handoff->vectors, virtio_net_link_up(&net) ? "up" : "down");
+    report_printf("nic: virtio-net %02x:%02x.%x up: MAC %02x:%02x:%02x:%02x:%02x:%02x, %u MSI-X vectors, link %s\n",
+                  (unsigned)(identity >> 32) & 0xff, (unsigned)(identity >> 40) & 0x1f,
+                  (unsigned)(identity >> 48) & 0x7, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], handoff->vectors,
+                  virtio_net_link_up(&net) ? "up" : "down");
     return ERROR_NONE;
 }
 
@@ -359,8 +386,8 @@ int main(int argc, char **argv)
     const char *pci_app = option(argc, argv, "--pci");
     char region[APP_SHARED_NAME_SIZE];
     const char *colon = port ? strchr(port, ':') : NULL;
-    if (!port || !pci_app || !colon || colon == port || colon[1] == '\0' || (size_t)(colon - port) >= sizeof(region)) {
-        printf("nic: usage: nic --switch-port <shared region>:<switch app> --pci <pci app>\n");
+    if (!port || !colon || colon == port || colon[1] == '\0' || (size_t)(colon - port) >= sizeof(region)) {
+        printf("nic: usage: nic --switch-port <shared region>:<switch app> [--pci <pci app>]\n");
         return 1;
     }
     memcpy(region, port, (size_t)(colon - port));
@@ -383,6 +410,8 @@ int main(int argc, char **argv)
     enum error error = start_device(&handoff, dma_memory);
     utcb()->message[0] = error;
     ipc_reply(MESSAGE_TAG(PCI_HANDOFF_REPLY_LABEL, 1, 0));
+    fputs(report, stdout);
+    started = true;
     if (error != ERROR_NONE) {
         frame_link_close(&switch_link);
         return 2;
@@ -390,7 +419,9 @@ int main(int argc, char **argv)
     bool working = run(handoff.vectors);
     virtio_pci_reset(&net.transport); /* no more DMA into memory that goes with this app */
     frame_link_close(&switch_link);
-    release_device(pci_app);
+    if (pci_app) {
+        release_device(pci_app);
+    }
     const struct virtio_net_counters *counters = &net.counters;
     printf("nic: %llu frames received (%llu to the switch, %llu dropped there), %llu sent from the switch, "
            "%llu link changes, %llu interrupts\n",

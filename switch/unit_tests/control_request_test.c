@@ -98,10 +98,24 @@ static void test_attach_shape(void **state)
     (void)state;
     attach_message();
     refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS - 1, 2), ERROR_INVALID_ARGUMENT,
-            "attach takes 6 words and 2 items, not 5 and 2");
-    refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS + 1, 2), ERROR_INVALID_ARGUMENT, "not 7 and 2");
-    refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS, 1), ERROR_INVALID_ARGUMENT, "not 6 and 1");
-    refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS, 3), ERROR_INVALID_ARGUMENT, "not 6 and 3");
+            "attach takes 7 words and 2 items, not 6 and 2");
+    refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS + 1, 2), ERROR_INVALID_ARGUMENT, "not 8 and 2");
+    refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS, 1), ERROR_INVALID_ARGUMENT, "not 7 and 1");
+    refused(MESSAGE_TAG(SWITCH_CONTROL_ATTACH, SWITCH_ATTACH_WORDS, 3), ERROR_INVALID_ARGUMENT, "not 7 and 3");
+}
+
+/* A port is an uplink only when its ATTACH says so; flags the protocol does not define are refused. */
+static void test_attach_uplink_flag(void **state)
+{
+    (void)state;
+    uint64_t tag = attach_message();
+    assert_int_equal(parse(tag), ERROR_NONE);
+    assert_false(request.uplink);
+    message[SWITCH_ATTACH_FLAGS] = SWITCH_ATTACH_FLAG_UPLINK;
+    assert_int_equal(parse(tag), ERROR_NONE);
+    assert_true(request.uplink);
+    message[SWITCH_ATTACH_FLAGS] = SWITCH_ATTACH_FLAG_UPLINK | 0x4;
+    refused(tag, ERROR_INVALID_ARGUMENT, "unknown attach flags 0x4");
 }
 
 static void test_attach_networks(void **state)
@@ -265,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_only_boot_apps_may_send),
         cmocka_unit_test(test_attach),
         cmocka_unit_test(test_attach_shape),
+        cmocka_unit_test(test_attach_uplink_flag),
         cmocka_unit_test(test_attach_networks),
         cmocka_unit_test(test_attach_names),
         cmocka_unit_test(test_attach_region_item),

@@ -22,7 +22,10 @@
  *                          sender supplies: the switch is end 0, the port's owner end 1 (a uvmm with
  *                          --net-link <region>:1).
  *                          words: [0] network id, [1] the region's size in bytes, [2..5] the port's name (for the
- *                          switch's counts: 1..31 printable characters, no blanks, NUL-terminated, NUL-padded).
+ *                          switch's counts: 1..31 printable characters, no blanks, NUL-terminated, NUL-padded),
+ *                          [6] SWITCH_ATTACH_FLAG_* (no other bits): SWITCH_ATTACH_FLAG_UPLINK makes it an uplink
+ *                          (the NIC driver's port, which a supervisor restarts: on the policy's networks as a
+ *                          manifest's --uplink is, the last SET_UPLINK_POLICY applied to it too).
  *                          items: [0] ITEM_MEMORY(first page, order, MEMORY_READ | MEMORY_WRITE, 0), offset 0: the
  *                          region, 4096 << order bytes = word [1], SWITCH_PORT_REGION_MIN_SIZE..
  *                          SWITCH_PORT_REGION_MAX_SIZE, aligned to its size in the sender, zeroed, and every page
@@ -93,8 +96,12 @@
 #define SWITCH_ATTACH_NETWORK 0
 #define SWITCH_ATTACH_REGION_SIZE 1
 #define SWITCH_ATTACH_NAME 2
-#define SWITCH_ATTACH_WORDS (SWITCH_ATTACH_NAME + SWITCH_PORT_NAME_SIZE / 8)
+#define SWITCH_ATTACH_FLAGS (SWITCH_ATTACH_NAME + SWITCH_PORT_NAME_SIZE / 8)
+#define SWITCH_ATTACH_WORDS (SWITCH_ATTACH_FLAGS + 1)
 #define SWITCH_ATTACH_ITEMS 2
+
+#define SWITCH_ATTACH_FLAG_UPLINK 0x1ull /* the port is an uplink */
+#define SWITCH_ATTACH_FLAGS_KNOWN SWITCH_ATTACH_FLAG_UPLINK
 
 /* QUERY's and DETACH's reply: word indices. */
 #define SWITCH_PORT_INFO_FRAMES_IN 0
