@@ -873,6 +873,12 @@ def expect_nic_restart_order(verdict, log):
                 return "%s ended before the driver's restart" % app
     if "agent: exited with status 0" not in log:
         return "the agent did not exit cleanly after its two health checks"
+    # The Linux VM on the switch came up and was still running when the run ended, after the restart.
+    if "KAPSEL-GUEST-WAITING" not in log:
+        return "the VM's guest never came up (no KAPSEL-GUEST-WAITING)"
+    for ended in ("vm: exited", "vm: stopped", "vm: not started", "vm: VM ended"):
+        if ended in log:
+            return "the VM ended during the driver's death and restart (%r)" % ended
     return None
 
 
