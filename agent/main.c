@@ -8,17 +8,20 @@
  *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
  *           [--exit-after <connections>] [--sink-port <port>]
  *           [--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]]
+ *           [--uplink-networks <id>[,<id>...]]
  *
  * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
  * switch can end too): for tests, whose runs end when every Micro-App has. --sink-port also serves the TCP sink
  * (sink_service.h) on that port: the throughput benchmark (benchmarks/network.py) sends it its bytes. --api-port
  * needs the manifest's "capability launcher memory=<size>"; --images bounds the image store, --vm-memory the guest
  * RAM of all VMs that are not ended; --management-network names the switch network of the agent and the uplink,
- * which no tenant VM may join.
+ * which no tenant VM may join. --uplink-networks is the policy the agent sets on the switch (its "peer:switch"):
+ * which networks share the host's uplink, all others are cut off from it.
  */
 #include "api_endpoint.h"
 #include "health_service.h"
 #include "sink_service.h"
+#include "switch_port.h"
 #include "vmm/net/frame_link.h"
 #include "vmm/net/mac_address.h"
 
@@ -47,7 +50,10 @@ struct options {
     unsigned long api_port;   /* 0: no API */
     uint64_t image_bytes;
     uint64_t vm_memory_bytes;
-    unsigned long management_network; /* 0: none */
+    unsigned long management_network;                     /* 0: none */
+    uint32_t uplink_networks[SWITCH_UPLINK_MAX_NETWORKS]; /* the networks the agent lets use the switch's uplink */
+    size_t uplink_network_count;
+    bool has_uplink_policy;
 };
 
 static struct frame_link switch_link;
@@ -86,6 +92,23 @@ static bool parse_size(const char *text, uint64_t *bytes)
     return true;
 }
 
+/* "<id>[,<id>...]": network ids 1..4095, at most SWITCH_UPLINK_MAX_NETWORKS. */
+static bool parse_networks(char *text, uint32_t *networks, size_t *count)
+{
+    *count = 0;
+    for (char *next = text; next && *next;) {
+        char *end;
+        unsigned long id = strtoul(next, &end, 10);
+        if (end == next || (*end != ',' && *end != '\0') || id < 1 || id > 4095 ||
+            *count == SWITCH_UPLINK_MAX_NETWORKS) {
+            return false;
+        }
+        networks[(*count)++] = (uint32_t)id;
+        next = *end == ',' ? end + 1 : NULL;
+    }
+    return *count > 0;
+}
+
 /* A TCP port for a service: 1..65535 and not the health check's. */
 static bool parse_port(const char *key, const char *text, unsigned long *port)
 {
@@ -122,6 +145,13 @@ static bool parse_options(int argc, char **argv, struct options *options)
             if (!parse_port(key, value, &options->api_port)) {
                 return false;
             }
+        } else if (strcmp(key, "--uplink-networks") == 0) {
+            options->has_uplink_policy = true;
+            if (!parse_networks(value, options->uplink_networks, &options->uplink_network_count)) {
+                fprintf(stderr, "agent: --uplink-networks %s is not <id>[,<id>...] of 1..4095 (at most %u)\n", value,
+                        SWITCH_UPLINK_MAX_NETWORKS);
+                return false;
+            }
         } else if (strcmp(key, "--management-network") == 0) {
             char *end;
             options->management_network = strtoul(value, &end, 10);
@@ -143,7 +173,8 @@ static bool parse_options(int argc, char **argv, struct options *options)
         (options->api_port && (!options->image_bytes || !options->vm_memory_bytes))) {
         fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
                         "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>] "
-                        "[--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]]\n");
+                        "[--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]] "
+                        "[--uplink-networks <id>[,<id>...]]\n");
         return false;
     }
     return true;
@@ -226,6 +257,18 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("agent %s: sink on TCP port %lu\n", options.host_name, options.sink_port);
+    }
+    if (options.has_uplink_policy) {
+        char reason[SWITCH_CONTROL_REASON_SIZE];
+        unsigned uplinks = 0;
+        enum error error = switch_uplink_policy(capability_named("peer:switch"), options.uplink_networks,
+                                                options.uplink_network_count, &uplinks, reason, sizeof(reason));
+        if (error != ERROR_NONE) {
+            fprintf(stderr, "agent: the switch refused the uplink policy: %s\n", reason);
+            return 1;
+        }
+        printf("agent %s: %u networks share the switch's %u uplink port(s)\n", options.host_name,
+               (unsigned)options.uplink_network_count, uplinks);
     }
     if (options.api_port) {
         struct api_endpoint_config api = {

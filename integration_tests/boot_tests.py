@@ -557,6 +557,10 @@ def api_suite_checks(verdict, log):
     for needle in ("KERNEL PANIC", "roottask: reply to", "agent: exited"):
         if needle in log:
             return "the system log has %r" % needle
+    for needle in ("[switch] uplink policy: 1 networks may use the uplink",
+                   "[agent] agent %s: 1 networks share the switch's 1 uplink port(s)" % API_HOST_NAME):
+        if needle not in log:
+            return "the system log lacks %r (the agent's uplink policy)" % needle
     return None
 
 
