@@ -68,8 +68,7 @@ int root_main(const struct root_boot_info *boot_info)
     }
     printf("roottask: %llu KiB of memory free\n", (unsigned long long)root_free_memory_kib());
     size_t started = start_apps(boot_info);
-    /* No %zu: newlib's printf here is built without C99 size modifiers. */
-    printf("roottask: %u of %u Micro-Apps started\n", (unsigned)started, (unsigned)manifest.app_count);
+    printf("roottask: %zu of %zu Micro-Apps started\n", started, manifest.app_count);
     launch_service_init(apps, MANIFEST_MAX_APPS, &manifest, boot_info);
     server_run(apps, MANIFEST_MAX_APPS);
 }

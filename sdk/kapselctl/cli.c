@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "exit_codes.h"
+#include "json_writer.h"
 
 #include <stdarg.h>
 
@@ -74,4 +75,18 @@ int cli_usage_error(const struct cli *cli, const char *format, ...)
     print_error(cli, format, arguments);
     va_end(arguments);
     return EXIT_USAGE;
+}
+
+void cli_print_deleted(const struct cli *cli, const char *name)
+{
+    if (cli->options.output == OUTPUT_JSON) {
+        struct json_writer writer;
+        json_init(&writer, cli->out, true);
+        json_begin_object(&writer);
+        json_key(&writer, "deleted");
+        json_string(&writer, name);
+        json_end_object(&writer);
+    } else {
+        fprintf(cli->out, "%s deleted\n", name);
+    }
 }

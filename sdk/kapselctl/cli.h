@@ -31,6 +31,9 @@ int exit_code_for_status(const struct kapsel_status *status);
  * and returns exit_code_for_status. */
 int cli_report(const struct cli *cli, const char *what, const struct kapsel_status *status);
 
+/* What a successful delete prints: {"deleted": name} in JSON, "<name> deleted" otherwise. */
+void cli_print_deleted(const struct cli *cli, const char *name);
+
 /* Prints "kapselctl: <message>" and returns EXIT_LOCAL_ERROR. */
 int cli_local_error(const struct cli *cli, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

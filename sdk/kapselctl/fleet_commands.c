@@ -34,7 +34,18 @@ static void free_vms(void *data)
     free(data);
 }
 
-static void print_fleet_vms(const struct cli *cli, const struct fleet *fleet, const struct fleet_fetch *fetched)
+/* How one kind of fleet listing prints its items: its JSON member, and each item as JSON and as a table row. */
+struct fleet_listing {
+    const char *json_member; /* "vms", "images" */
+    size_t (*count)(const void *list);
+    void (*item_json)(struct json_writer *writer, const void *list, size_t i);
+    bool (*table_init)(struct table *table, bool with_host);
+    bool (*table_add)(struct table *table, const char *host, const void *list, size_t i, uint64_t now_ms);
+};
+
+/* Every host's items (JSON: per host with its result; table: one row per item with a HOST column), then results. */
+static void print_fleet_listing(const struct cli *cli, const struct fleet *fleet, const struct fleet_fetch *fetched,
+                                const struct fleet_listing *listing)
 {
     if (cli->options.output == OUTPUT_JSON) {
         struct json_writer writer;
@@ -43,14 +54,13 @@ static void print_fleet_vms(const struct cli *cli, const struct fleet *fleet, co
         json_key(&writer, "hosts");
         json_begin_array(&writer);
         for (size_t host = 0; host < fleet->count; host++) {
-            const struct kapsel_vm_list *list = fetched->data[host];
             json_begin_object(&writer);
             fleet_json_host_members(&writer, &fleet->hosts[host], &fetched->results[host]);
             if (fetched->results[host].status.code == KAPSEL_OK) {
-                json_key(&writer, "vms");
+                json_key(&writer, listing->json_member);
                 json_begin_array(&writer);
-                for (size_t i = 0; i < list->count; i++) {
-                    vm_json(&writer, list->vms[i]);
+                for (size_t i = 0; i < listing->count(fetched->data[host]); i++) {
+                    listing->item_json(&writer, fetched->data[host], i);
                 }
                 json_end_array(&writer);
             }
@@ -63,11 +73,11 @@ static void print_fleet_vms(const struct cli *cli, const struct fleet *fleet, co
     }
     struct table table;
     uint64_t now = now_unix_ms();
-    bool built = vm_table_init(&table, true);
+    bool built = listing->table_init(&table, true);
     for (size_t host = 0; built && host < fleet->count; host++) {
-        const struct kapsel_vm_list *list = fetched->data[host];
-        for (size_t i = 0; built && fetched->results[host].status.code == KAPSEL_OK && i < list->count; i++) {
-            built = vm_table_add(&table, fleet->hosts[host].name, list->vms[i], now);
+        const void *list = fetched->data[host];
+        for (size_t i = 0; built && fetched->results[host].status.code == KAPSEL_OK && i < listing->count(list); i++) {
+            built = listing->table_add(&table, fleet->hosts[host].name, list, i, now);
         }
     }
     if (built) {
@@ -77,6 +87,29 @@ static void print_fleet_vms(const struct cli *cli, const struct fleet *fleet, co
     fputc('\n', cli->out);
     fleet_print_results(cli->out, fleet, fetched->results);
 }
+
+static size_t vm_count(const void *list)
+{
+    return ((const struct kapsel_vm_list *)list)->count;
+}
+
+static void vm_item_json(struct json_writer *writer, const void *list, size_t i)
+{
+    vm_json(writer, ((const struct kapsel_vm_list *)list)->vms[i]);
+}
+
+static bool vm_item_row(struct table *table, const char *host, const void *list, size_t i, uint64_t now_ms)
+{
+    return vm_table_add(table, host, ((const struct kapsel_vm_list *)list)->vms[i], now_ms);
+}
+
+static const struct fleet_listing vm_listing = {
+    .json_member = "vms",
+    .count = vm_count,
+    .item_json = vm_item_json,
+    .table_init = vm_table_init,
+    .table_add = vm_item_row,
+};
 
 int fleet_vm_list(const struct cli *cli, const struct command *command, const struct fleet *fleet, int argc,
                   char **argv, int first)
@@ -90,7 +123,7 @@ int fleet_vm_list(const struct cli *cli, const struct command *command, const st
     if (!fleet_fetch_all(cli, fleet, fetch_vms, &filter.request, &fetched)) {
         return cli_local_error(cli, "out of memory for %zu hosts", fleet->count);
     }
-    print_fleet_vms(cli, fleet, &fetched);
+    print_fleet_listing(cli, fleet, &fetched, &vm_listing);
     exit_code = fleet_exit_code(fetched.results, fleet->count);
     fleet_fetch_free(&fetched, fleet->count, free_vms);
     return exit_code;
@@ -119,49 +152,28 @@ static void free_images(void *data)
     free(data);
 }
 
-static void print_fleet_images(const struct cli *cli, const struct fleet *fleet, const struct fleet_fetch *fetched)
+static size_t image_count(const void *list)
 {
-    if (cli->options.output == OUTPUT_JSON) {
-        struct json_writer writer;
-        json_init(&writer, cli->out, true);
-        json_begin_object(&writer);
-        json_key(&writer, "hosts");
-        json_begin_array(&writer);
-        for (size_t host = 0; host < fleet->count; host++) {
-            const struct kapsel_image_list *list = fetched->data[host];
-            json_begin_object(&writer);
-            fleet_json_host_members(&writer, &fleet->hosts[host], &fetched->results[host]);
-            if (fetched->results[host].status.code == KAPSEL_OK) {
-                json_key(&writer, "images");
-                json_begin_array(&writer);
-                for (size_t i = 0; i < list->count; i++) {
-                    image_json(&writer, list->images[i]);
-                }
-                json_end_array(&writer);
-            }
-            json_end_object(&writer);
-        }
-        json_end_array(&writer);
-        fleet_json_summary(&writer, fleet, fetched->results);
-        json_end_object(&writer);
-        return;
-    }
-    struct table table;
-    uint64_t now = now_unix_ms();
-    bool built = image_table_init(&table, true);
-    for (size_t host = 0; built && host < fleet->count; host++) {
-        const struct kapsel_image_list *list = fetched->data[host];
-        for (size_t i = 0; built && fetched->results[host].status.code == KAPSEL_OK && i < list->count; i++) {
-            built = image_table_add(&table, fleet->hosts[host].name, list->images[i], now);
-        }
-    }
-    if (built) {
-        table_print(&table, cli->out);
-    }
-    table_free(&table);
-    fputc('\n', cli->out);
-    fleet_print_results(cli->out, fleet, fetched->results);
+    return ((const struct kapsel_image_list *)list)->count;
 }
+
+static void image_item_json(struct json_writer *writer, const void *list, size_t i)
+{
+    image_json(writer, ((const struct kapsel_image_list *)list)->images[i]);
+}
+
+static bool image_item_row(struct table *table, const char *host, const void *list, size_t i, uint64_t now_ms)
+{
+    return image_table_add(table, host, ((const struct kapsel_image_list *)list)->images[i], now_ms);
+}
+
+static const struct fleet_listing image_listing = {
+    .json_member = "images",
+    .count = image_count,
+    .item_json = image_item_json,
+    .table_init = image_table_init,
+    .table_add = image_item_row,
+};
 
 int fleet_image_list(const struct cli *cli, const struct command *command, const struct fleet *fleet, int argc,
                      char **argv, int first)
@@ -174,7 +186,7 @@ int fleet_image_list(const struct cli *cli, const struct command *command, const
     if (!fleet_fetch_all(cli, fleet, fetch_images, NULL, &fetched)) {
         return cli_local_error(cli, "out of memory for %zu hosts", fleet->count);
     }
-    print_fleet_images(cli, fleet, &fetched);
+    print_fleet_listing(cli, fleet, &fetched, &image_listing);
     exit_code = fleet_exit_code(fetched.results, fleet->count);
     fleet_fetch_free(&fetched, fleet->count, free_images);
     return exit_code;

@@ -112,15 +112,8 @@ static int run_delete(const struct cli *cli, const struct command *command, int 
     struct kapsel_status status;
     if (kapsel_delete_vm(client, &request, &call_options, &status) != KAPSEL_OK) {
         exit_code = cli_report(cli, name, &status);
-    } else if (cli->options.output == OUTPUT_JSON) {
-        struct json_writer writer;
-        json_init(&writer, cli->out, true);
-        json_begin_object(&writer);
-        json_key(&writer, "deleted");
-        json_string(&writer, name);
-        json_end_object(&writer);
     } else {
-        fprintf(cli->out, "%s deleted\n", name);
+        cli_print_deleted(cli, name);
     }
     kapsel_client_close(client);
     return exit_code;
