@@ -24,16 +24,16 @@
 #define SEND_TIMEOUT_MS 20
 #define PORT_REGION_BYTES (256u * 1024) /* the VM's link to the switch: a frame ring each way */
 
-/* What start reports: the run's reason buffer, formatted. */
-static const char *fail(struct uvmm_run *run, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* What start or stop reports: the launcher's failure text, formatted (the registry copies it at once). */
+static const char *fail(struct uvmm_launcher *launcher, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-static const char *fail(struct uvmm_run *run, const char *format, ...)
+static const char *fail(struct uvmm_launcher *launcher, const char *format, ...)
 {
     va_list arguments;
     va_start(arguments, format);
-    vsnprintf(run->reason, sizeof(run->reason), format, arguments);
+    vsnprintf(launcher->failure, sizeof(launcher->failure), format, arguments);
     va_end(arguments);
-    return run->reason;
+    return launcher->failure;
 }
 
 void uvmm_launcher_init(struct uvmm_launcher *launcher, const struct uvmm_launcher_config *config)
@@ -79,8 +79,7 @@ struct vm_files {
     size_t count;
 };
 
-static const char *find_files(struct uvmm_launcher *launcher, struct uvmm_run *run, const struct vm_record *vm,
-                              struct vm_files *files)
+static const char *find_files(struct uvmm_launcher *launcher, const struct vm_record *vm, struct vm_files *files)
 {
     static const char *const disk_names[VM_DISKS_MAX] = {"disk0", "disk1"};
     const char *wanted[LAUNCH_MAX_FILES];
@@ -100,7 +99,7 @@ static const char *find_files(struct uvmm_launcher *launcher, struct uvmm_run *r
     for (size_t i = 0; i < count; i++) {
         struct api_error error;
         if (image_store_get(launcher->config.images, wanted[i], &files->images[i], &error) != API_STATUS_OK) {
-            return fail(run, "%s: %s", wanted[i], error.message);
+            return fail(launcher, "%s: %s", wanted[i], error.message);
         }
         files->names[i] = names[i];
     }
@@ -108,58 +107,82 @@ static const char *find_files(struct uvmm_launcher *launcher, struct uvmm_run *r
 }
 
 /* The uvmm's spec: one block of the manifest grammar (roottask/manifest.h). */
-static const char *write_spec(struct uvmm_launcher *launcher, struct uvmm_run *run, const struct vm_record *vm,
-                              const struct vm_files *files, char *spec, size_t size, size_t *length)
+/* A spec being written: appends until it no longer fits, which is remembered. */
+struct spec_text {
+    char *bytes;
+    size_t size;
+    size_t used;
+    bool overflow;
+};
+
+static void spec_append(struct spec_text *text, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static void spec_append(struct spec_text *text, const char *format, ...)
+{
+    if (text->overflow) {
+        return;
+    }
+    va_list arguments;
+    va_start(arguments, format);
+    int length = vsnprintf(text->bytes + text->used, text->size - text->used, format, arguments);
+    va_end(arguments);
+    if (length < 0 || (size_t)length >= text->size - text->used) {
+        text->overflow = true;
+        return;
+    }
+    text->used += (size_t)length;
+}
+
+static uint64_t mib_of(uint64_t bytes)
+{
+    return (bytes + (1u << 20) - 1) >> 20;
+}
+
+/* The uvmm's spec: one block of the manifest grammar (roottask/manifest.h). */
+static const char *write_spec(struct uvmm_launcher *launcher, const struct vm_record *vm, const struct vm_files *files,
+                              char *spec, size_t size, size_t *length)
 {
     uint64_t writable_mib = 0;
     for (size_t i = 0; i < vm->spec.disk_count; i++) {
         if (!vm->spec.disks[i].read_only) { /* the uvmm works on its own copy of a writable disk */
-            const struct image_record *disk = files->images[files->count - vm->spec.disk_count + i];
-            writable_mib += (disk->size_bytes + (1u << 20) - 1) >> 20;
+            writable_mib += mib_of(files->images[files->count - vm->spec.disk_count + i]->size_bytes);
         }
     }
     uint64_t file_mib = 0;
     for (size_t i = 0; i < files->count; i++) {
-        file_mib += (files->images[i]->size_bytes + (1u << 20) - 1) >> 20;
+        file_mib += mib_of(files->images[i]->size_bytes);
     }
     uint64_t heap_mib = vm->spec.memory_mib + writable_mib + UVMM_HEAP_OVERHEAD_MIB;
     uint64_t factory_mib = UVMM_VM_FACTORY_FIXED_MIB + KERNEL_MIB_FOR(vm->spec.memory_mib);
     uint64_t quota_mib = UVMM_OWN_FIXED_MIB + factory_mib + KERNEL_MIB_FOR(heap_mib) + KERNEL_MIB_FOR(file_mib);
-    int used = snprintf(spec, size,
-                        "microapp %s\nimage %s\nquota %lluM\nmemory %lluM\ncapability log\n"
-                        "capability factory quota=%lluM\ncapability scheduler\n",
-                        vm->id, launcher->config.uvmm_image, (unsigned long long)quota_mib,
-                        (unsigned long long)heap_mib, (unsigned long long)factory_mib);
-    for (size_t i = 0; i < files->count && used > 0 && (size_t)used < size; i++) {
-        used += snprintf(spec + used, size - (size_t)used, "file %s\n", files->names[i]);
+    struct spec_text text = {.bytes = spec, .size = size};
+    spec_append(&text,
+                "microapp %s\nimage %s\nquota %lluM\nmemory %lluM\ncapability log\n"
+                "capability factory quota=%lluM\ncapability scheduler\n",
+                vm->id, launcher->config.uvmm_image, (unsigned long long)quota_mib, (unsigned long long)heap_mib,
+                (unsigned long long)factory_mib);
+    for (size_t i = 0; i < files->count; i++) {
+        spec_append(&text, "file %s\n", files->names[i]);
     }
-    if (vm->spec.network_id && used > 0 && (size_t)used < size) { /* the agent supplies the region (start) */
-        used += snprintf(spec + used, size - (size_t)used, "capability peer:switch\nshared net %uK\n",
-                         PORT_REGION_BYTES / 1024);
+    if (vm->spec.network_id) { /* the agent supplies the region (attach_port) */
+        spec_append(&text, "capability peer:switch\nshared net %uK\n", PORT_REGION_BYTES / 1024);
     }
-    if (used > 0 && (size_t)used < size) {
-        used += snprintf(spec + used, size - (size_t)used, "arguments --name %s --guest linux --kernel kernel%s",
-                         vm->id, vm->spec.initrd_image[0] ? " --initrd initrd" : "");
-    }
-    if (vm->spec.network_id && used > 0 && (size_t)used < size) {
+    spec_append(&text, "arguments --name %s --guest linux --kernel kernel%s", vm->id,
+                vm->spec.initrd_image[0] ? " --initrd initrd" : "");
+    if (vm->spec.network_id) {
         /* A locally administered MAC from the VM's creation number: unique on this host. */
-        used += snprintf(spec + used, size - (size_t)used,
-                         " --net-link net:1 --net-peer switch --mac 52:54:%02x:%02x:%02x:%02x",
-                         (unsigned)(vm->creation_number >> 24) & 0xff, (unsigned)(vm->creation_number >> 16) & 0xff,
-                         (unsigned)(vm->creation_number >> 8) & 0xff, (unsigned)vm->creation_number & 0xff);
+        spec_append(&text, " --net-link net:1 --net-peer switch --mac 52:54:%02x:%02x:%02x:%02x",
+                    (unsigned)(vm->creation_number >> 24) & 0xff, (unsigned)(vm->creation_number >> 16) & 0xff,
+                    (unsigned)(vm->creation_number >> 8) & 0xff, (unsigned)vm->creation_number & 0xff);
     }
-    for (size_t i = 0; i < vm->spec.disk_count && used > 0 && (size_t)used < size; i++) {
-        used += snprintf(spec + used, size - (size_t)used, " %s disk%u",
-                         vm->spec.disks[i].read_only ? "--disk-ro" : "--disk", (unsigned)i);
+    for (size_t i = 0; i < vm->spec.disk_count; i++) {
+        spec_append(&text, " %s disk%u", vm->spec.disks[i].read_only ? "--disk-ro" : "--disk", (unsigned)i);
     }
-    if (used > 0 && (size_t)used < size) {
-        used += snprintf(spec + used, size - (size_t)used, " --ram %uM -- %s\n", vm->spec.memory_mib,
-                         vm->spec.command_line);
+    spec_append(&text, " --ram %uM -- %s\n", vm->spec.memory_mib, vm->spec.command_line);
+    if (text.overflow) {
+        return fail(launcher, "the uvmm's spec is longer than %u bytes", (unsigned)size);
     }
-    if (used < 0 || (size_t)used >= size) {
-        return fail(run, "the uvmm's spec is longer than %u bytes", (unsigned)size);
-    }
-    *length = (size_t)used;
+    *length = text.used;
     return NULL;
 }
 
@@ -209,6 +232,56 @@ static void release_run(struct uvmm_launcher *launcher, struct uvmm_run *run)
 
 static const char *attach_port(struct uvmm_launcher *launcher, struct uvmm_run *run, const struct vm_record *vm);
 
+/* Why a VM cannot have a network port here, or NULL. */
+static const char *check_network(struct uvmm_launcher *launcher, const struct vm_record *vm)
+{
+    if (vm->spec.network_id && !launcher->config.switch_gate) {
+        return fail(launcher, "spec.network_id %u: this host has no switch for tenant networks",
+                    (unsigned)vm->spec.network_id);
+    }
+    if (vm->spec.network_id && vm->spec.network_id == launcher->config.management_network) {
+        /* A tenant there would reach the agent's API and the host's uplink directly. */
+        return fail(launcher, "spec.network_id %u is this host's management network, not a tenant network",
+                    (unsigned)vm->spec.network_id);
+    }
+    return NULL;
+}
+
+/* Creates the uvmm, maps its images, gives it its switch port and runs it; NULL, or why not. */
+static const char *create_and_run(struct uvmm_launcher *launcher, struct uvmm_run *run, const struct vm_record *vm,
+                                  const struct vm_files *files, const char *spec, size_t spec_length)
+{
+    struct launch_request request = {
+        .spec = spec,
+        .spec_length = spec_length,
+        .task_slot = task_slot(launcher, run),
+        .control_slot = control_slot(launcher, run),
+    };
+    for (size_t i = 0; i < files->count; i++) {
+        request.file_sizes[i] = files->images[i]->size_bytes;
+    }
+    struct launch_created created;
+    char reason[LAUNCH_REASON_SIZE];
+    enum error error = launcher_create(launcher->config.launcher, &request, &created, reason, sizeof(reason));
+    if (error != ERROR_NONE) {
+        return fail(launcher, "the launch service refused its uvmm: %s (%s)", reason, error_name(error));
+    }
+    run->created = true;
+    run->handle = created.handle;
+    for (size_t i = 0; i < files->count; i++) {
+        error = map_image(request.task_slot, files->images[i], created.file_addresses[i]);
+        if (error != ERROR_NONE) {
+            return fail(launcher, "mapping %s into its uvmm failed: %s", files->images[i]->name, error_name(error));
+        }
+    }
+    const char *problem = vm->spec.network_id ? attach_port(launcher, run, vm) : NULL;
+    if (problem) {
+        return problem;
+    }
+    error = launcher_run(launcher->config.launcher, run->handle, reason, sizeof(reason));
+    return error == ERROR_NONE ? NULL : fail(launcher, "its uvmm did not run: %s (%s)", reason, error_name(error));
+}
+
 const char *uvmm_launcher_start(void *context, struct vm_record *vm)
 {
     struct uvmm_launcher *launcher = context;
@@ -218,73 +291,27 @@ const char *uvmm_launcher_start(void *context, struct vm_record *vm)
     }
     memset(run, 0, sizeof(*run));
     run->vm = vm;
-    if (vm->spec.network_id && !launcher->config.switch_gate) {
-        const char *reason =
-            fail(run, "spec.network_id %u: this host has no switch for tenant networks", (unsigned)vm->spec.network_id);
-        run->vm = NULL;
-        return reason;
-    }
-    if (vm->spec.network_id && vm->spec.network_id == launcher->config.management_network) {
-        /* A tenant there would reach the agent's API and the host's uplink directly. */
-        const char *reason = fail(run, "spec.network_id %u is this host's management network, not a tenant network",
-                                  (unsigned)vm->spec.network_id);
-        run->vm = NULL;
-        return reason;
-    }
     struct vm_files files;
     static char spec[LAUNCH_SPEC_MAX_SIZE];
     size_t spec_length = 0;
-    const char *problem = find_files(launcher, run, vm, &files);
+    const char *problem = check_network(launcher, vm);
     if (!problem) {
-        problem = write_spec(launcher, run, vm, &files, spec, sizeof(spec), &spec_length);
+        problem = find_files(launcher, vm, &files);
+    }
+    if (!problem) {
+        problem = write_spec(launcher, vm, &files, spec, sizeof(spec), &spec_length);
+    }
+    if (!problem) {
+        problem = create_and_run(launcher, run, vm, &files, spec, spec_length);
     }
     if (problem) {
-        run->vm = NULL;
-        return problem;
-    }
-    struct launch_request request = {
-        .spec = spec,
-        .spec_length = spec_length,
-        .task_slot = task_slot(launcher, run),
-        .control_slot = control_slot(launcher, run),
-    };
-    for (size_t i = 0; i < files.count; i++) {
-        request.file_sizes[i] = files.images[i]->size_bytes;
-    }
-    struct launch_created created;
-    char reason[LAUNCH_REASON_SIZE];
-    enum error error = launcher_create(launcher->config.launcher, &request, &created, reason, sizeof(reason));
-    if (error != ERROR_NONE) {
-        problem = fail(run, "the launch service refused its uvmm: %s (%s)", reason, error_name(error));
-        run->vm = NULL;
-        return problem;
-    }
-    run->created = true;
-    run->handle = created.handle;
-    for (size_t i = 0; i < files.count && error == ERROR_NONE; i++) {
-        error = map_image(request.task_slot, files.images[i], created.file_addresses[i]);
-        if (error != ERROR_NONE) {
-            problem = fail(run, "mapping %s into its uvmm failed: %s", files.images[i]->name, error_name(error));
+        if (run->created) {
+            char reason[LAUNCH_REASON_SIZE];
+            launcher_stop(launcher->config.launcher, run->handle, reason, sizeof(reason));
         }
-    }
-    if (error == ERROR_NONE && vm->spec.network_id) {
-        problem = attach_port(launcher, run, vm);
-        error = problem ? ERROR_INVALID_OPERATION : ERROR_NONE;
-    }
-    if (error == ERROR_NONE) {
-        error = launcher_run(launcher->config.launcher, run->handle, reason, sizeof(reason));
-        if (error != ERROR_NONE) {
-            problem = fail(run, "its uvmm did not run: %s (%s)", reason, error_name(error));
-        }
-    }
-    if (error != ERROR_NONE) {
-        launcher_stop(launcher->config.launcher, run->handle, reason, sizeof(reason));
-        char kept[UVMM_LAUNCHER_REASON_BYTES];
-        snprintf(kept, sizeof(kept), "%s", problem);
         release_run(launcher, run);
-        return fail(run, "%s", kept); /* the entry is free again; its reason buffer still holds the text */
     }
-    return NULL;
+    return problem;
 }
 
 /* The VM's switch port: rings in agent memory, mapped into the uvmm's shared slot 0 and attached to the switch. */
@@ -292,7 +319,7 @@ static const char *attach_port(struct uvmm_launcher *launcher, struct uvmm_run *
 {
     run->port_region = page_memory_allocate_aligned(PORT_REGION_BYTES, PORT_REGION_BYTES);
     if (!run->port_region) {
-        return fail(run, "no memory for its switch port");
+        return fail(launcher, "no memory for its switch port");
     }
     run->port_region_bytes = PORT_REGION_BYTES;
     memset(run->port_region, 0, PORT_REGION_BYTES); /* empty rings; and no page a hole the kernel would skip */
@@ -301,7 +328,7 @@ static const char *attach_port(struct uvmm_launcher *launcher, struct uvmm_run *
     enum error error =
         task_map(task_slot(launcher, run), ITEM_MEMORY(page, order, MEMORY_READ | MEMORY_WRITE, 0), APP_SHARED_ADDRESS);
     if (error != ERROR_NONE) {
-        return fail(run, "mapping its switch port's rings failed: %s", error_name(error));
+        return fail(launcher, "mapping its switch port's rings failed: %s", error_name(error));
     }
     char reason[LAUNCH_REASON_SIZE];
     char name[32]; /* the switch's port names are at most 31 bytes */
@@ -309,7 +336,7 @@ static const char *attach_port(struct uvmm_launcher *launcher, struct uvmm_run *
     error = switch_port_attach(launcher->config.switch_gate, run->port_region, PORT_REGION_BYTES, vm->spec.network_id,
                                control_slot(launcher, run), name, &run->switch_port, reason, sizeof(reason));
     if (error != ERROR_NONE) {
-        return fail(run, "the switch refused its port on network %u: %s", (unsigned)vm->spec.network_id, reason);
+        return fail(launcher, "the switch refused its port on network %u: %s", (unsigned)vm->spec.network_id, reason);
     }
     run->port_attached = true;
     return NULL;
@@ -331,7 +358,7 @@ const char *uvmm_launcher_stop(void *context, struct vm_record *vm, bool force, 
     char reason[LAUNCH_REASON_SIZE];
     if (force) {
         enum error error = launcher_stop(launcher->config.launcher, run->handle, reason, sizeof(reason));
-        return error == ERROR_NONE ? NULL : fail(run, "stopping its uvmm failed: %s", reason);
+        return error == ERROR_NONE ? NULL : fail(launcher, "stopping its uvmm failed: %s", reason);
     }
     uint64_t now = launcher->config.now_ms();
     run->stop_deadline_ms = now + grace_period_ms;
@@ -403,13 +430,12 @@ static void ended(struct uvmm_launcher *launcher, struct uvmm_run *run)
         snprintf(why, sizeof(why), "%s",
                  run->grace_period_over ? "stopped through the API: the guest did not power off within its grace period"
                                         : "stopped through the API (forced)");
+    } else if (run->end_line[0]) {
+        failed = true;
+        snprintf(why, sizeof(why), "%s (uvmm %s)", run->end_line, reason);
     } else {
         failed = true;
-        snprintf(why, sizeof(why), "%s%s%s", run->end_line[0] ? run->end_line : "uvmm ",
-                 run->end_line[0] ? " (uvmm " : "", reason);
-        if (run->end_line[0]) {
-            strncat(why, ")", sizeof(why) - strlen(why) - 1);
-        }
+        snprintf(why, sizeof(why), "uvmm %s", reason);
     }
     struct vm_record *vm = run->vm;
     release_run(launcher, run);

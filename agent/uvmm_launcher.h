@@ -38,7 +38,6 @@ struct uvmm_run {
     char line[UVMM_LAUNCHER_LINE_BYTES]; /* the uvmm's log line being assembled */
     size_t line_length;
     char end_line[UVMM_LAUNCHER_REASON_BYTES]; /* its "VM ended: ..." text */
-    char reason[UVMM_LAUNCHER_REASON_BYTES];   /* a failed start's reason (what start returns points here) */
 };
 
 struct uvmm_launcher_config {
@@ -55,6 +54,7 @@ struct uvmm_launcher_config {
 struct uvmm_launcher {
     struct uvmm_launcher_config config;
     struct uvmm_run runs[UVMM_LAUNCHER_MAX_RUNS];
+    char failure[UVMM_LAUNCHER_REASON_BYTES]; /* why the last start or stop failed: what they return points here */
 };
 
 void uvmm_launcher_init(struct uvmm_launcher *launcher, const struct uvmm_launcher_config *config);

@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import os
 import queue
-import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests"))
 import qemu_runner  # noqa: E402
+from network import free_host_port, host_tsc_khz  # noqa: E402  (sibling benchmark)
 
 import grpc  # noqa: E402
 
@@ -143,7 +143,7 @@ def create_to_init(channel, api, kernel, initrd, memory_mib, round_number):
 
 
 def kapsel_run(args, api, log_dir):
-    port = qemu_runner_free_port()
+    port = free_host_port()
     address = "127.0.0.1:%d" % port
     results = {}
 
@@ -171,13 +171,6 @@ def kapsel_run(args, api, log_dir):
     return results
 
 
-def qemu_runner_free_port():
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def native_run(args, api):
     server = subprocess.Popen([args.host_server, "--port", "0", "--host-name", "bench", "--max-image-mib", "64",
                                "--image-store-mib", "256", "--vm-memory-mib", "8192"], stdout=subprocess.PIPE,
@@ -199,13 +192,6 @@ def native_run(args, api):
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def host_tsc_khz():
-    """The host's TSC rate, which QEMU's TCG guests see: Linux on microvm needs it given (no reference timer)."""
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        found = re.search(r"cpu MHz\s*:\s*([0-9.]+)", handle.read())
-    return int(float(found.group(1)) * 1000) if found else None
 
 
 def microvm_init_seconds(args, log_dir, round_number):

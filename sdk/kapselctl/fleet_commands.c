@@ -34,8 +34,10 @@ static void free_vms(void *data)
     free(data);
 }
 
-/* How one kind of fleet listing prints its items: its JSON member, and each item as JSON and as a table row. */
+/* One kind of fleet listing: how each host's list is fetched and freed, and how its items print (JSON, table). */
 struct fleet_listing {
+    host_fetch_fn fetch;
+    void (*free_list)(void *list);
     const char *json_member; /* "vms", "images" */
     size_t (*count)(const void *list);
     void (*item_json)(struct json_writer *writer, const void *list, size_t i);
@@ -88,6 +90,20 @@ static void print_fleet_listing(const struct cli *cli, const struct fleet *fleet
     fleet_print_results(cli->out, fleet, fetched->results);
 }
 
+/* Fetches the listing from every host at once, prints it and each host's result; the fleet's exit code. */
+static int run_fleet_listing(const struct cli *cli, const struct fleet *fleet, const struct fleet_listing *listing,
+                             const void *input)
+{
+    struct fleet_fetch fetched;
+    if (!fleet_fetch_all(cli, fleet, listing->fetch, input, &fetched)) {
+        return cli_local_error(cli, "out of memory for %zu hosts", fleet->count);
+    }
+    print_fleet_listing(cli, fleet, &fetched, listing);
+    int exit_code = fleet_exit_code(fetched.results, fleet->count);
+    fleet_fetch_free(&fetched, fleet->count, listing->free_list);
+    return exit_code;
+}
+
 static size_t vm_count(const void *list)
 {
     return ((const struct kapsel_vm_list *)list)->count;
@@ -104,6 +120,8 @@ static bool vm_item_row(struct table *table, const char *host, const void *list,
 }
 
 static const struct fleet_listing vm_listing = {
+    .fetch = fetch_vms,
+    .free_list = free_vms,
     .json_member = "vms",
     .count = vm_count,
     .item_json = vm_item_json,
@@ -119,14 +137,7 @@ int fleet_vm_list(const struct cli *cli, const struct command *command, const st
     if (exit_code != EXIT_OK) {
         return command_parse_exit(exit_code);
     }
-    struct fleet_fetch fetched;
-    if (!fleet_fetch_all(cli, fleet, fetch_vms, &filter.request, &fetched)) {
-        return cli_local_error(cli, "out of memory for %zu hosts", fleet->count);
-    }
-    print_fleet_listing(cli, fleet, &fetched, &vm_listing);
-    exit_code = fleet_exit_code(fetched.results, fleet->count);
-    fleet_fetch_free(&fetched, fleet->count, free_vms);
-    return exit_code;
+    return run_fleet_listing(cli, fleet, &vm_listing, &filter.request);
 }
 
 /* --- image list --- */
@@ -168,6 +179,8 @@ static bool image_item_row(struct table *table, const char *host, const void *li
 }
 
 static const struct fleet_listing image_listing = {
+    .fetch = fetch_images,
+    .free_list = free_images,
     .json_member = "images",
     .count = image_count,
     .item_json = image_item_json,
@@ -182,14 +195,7 @@ int fleet_image_list(const struct cli *cli, const struct command *command, const
     if (exit_code != EXIT_OK) {
         return command_parse_exit(exit_code);
     }
-    struct fleet_fetch fetched;
-    if (!fleet_fetch_all(cli, fleet, fetch_images, NULL, &fetched)) {
-        return cli_local_error(cli, "out of memory for %zu hosts", fleet->count);
-    }
-    print_fleet_listing(cli, fleet, &fetched, &image_listing);
-    exit_code = fleet_exit_code(fetched.results, fleet->count);
-    fleet_fetch_free(&fetched, fleet->count, free_images);
-    return exit_code;
+    return run_fleet_listing(cli, fleet, &image_listing, NULL);
 }
 
 /* --- host info --- */
