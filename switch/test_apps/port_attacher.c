@@ -35,7 +35,8 @@
 /*
  * The guests' common command line. Without IPv6: its address configuration transmits on its own timers, and this
  * kernel's virtio_dev_shutdown breaks the queues at power-off, after which a transmit with completions not yet
- * reaped spins in virtio_net's start_xmit for good (seen once, an IPv6 DAD packet during power-off).
+ * reaped spins in virtio_net's start_xmit for good (seen once, an IPv6 DAD packet during power-off). The guest's
+ * /init takes its links down before it powers off for the same reason (end_vm in integration_tests/linux/init).
  */
 #define GUEST_COMMAND_LINE "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 ipv6.disable=1 kapsel.devices=1 "
 
