@@ -351,11 +351,18 @@ PCI_EXTRA = ("-device", "virtio-net-pci,netdev=n0,disable-legacy=on", "-netdev",
              "-device", "pcie-root-port,id=rp1,chassis=1", "-device", "virtio-rng-pci,bus=rp1")
 
 
-def pci_bus_checks():
+# The configuration mechanism pci_bus says it uses: ECAM where q35's MCFG puts it, or the legacy ports.
+PCI_THROUGH_ECAM = "pci: configuration space through ECAM at 0xb0000000 (ACPI MCFG: segment 0, buses 0-255)"
+PCI_THROUGH_LEGACY_PORTS = ("pci: configuration space through the legacy ports 0xcf8-0xcff (no ECAM: no device_memory "
+                            "capability)")
+
+
+def pci_bus_checks(mechanism):
     def line(text):
         return expect_line(re.escape("[pci_bus] pci " + text))
     return all_of(
         expect_outcome("passed", "pci_bus: exited with status 0"),
+        expect_line(re.escape("[pci_bus] " + mechanism)),
         line("00:00.0 8086:29c0 class 06.00.00 host bridge"),
         line("00:1f.0 8086:2918 class 06.01.00 ISA bridge, multi-function"),
         expect_line(re.escape("[pci_bus] pci 00:1f.2 8086:2922 class 01.06.01 SATA controller, pin A line ") +
@@ -645,7 +652,8 @@ def kapselctl_checks(verdict, log):
     return None
 
 
-def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, uplink_archive,
+def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images, pci_archive, pci_legacy_archive,
+              uplink_archive,
               port_attach_archive=None, linux_shutdown_archive=None, api_system=None, kernel=None,
               nic_restart=None):
     finished = "^roottask: all Micro-Apps finished"
@@ -671,8 +679,10 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
                  append="", until=finished, timeout=600, extra=("-m", "1536M")),
         Scenario("linux_guests_shut_down_on_ctrl_alt_del", linux_shutdown_checks(linux_shutdown_archive),
                  initrd=linux_shutdown_archive, append="", until=finished, timeout=180, extra=("-m", "1024M")),
-        Scenario("pci_bus_lists_the_q35_functions", pci_bus_checks(), initrd=pci_archive, append="", until=finished,
-                 extra=PCI_EXTRA),
+        Scenario("pci_bus_lists_the_q35_functions", pci_bus_checks(PCI_THROUGH_ECAM), initrd=pci_archive, append="",
+                 until=finished, extra=PCI_EXTRA),
+        Scenario("pci_bus_lists_the_q35_functions_through_the_legacy_ports", pci_bus_checks(PCI_THROUGH_LEGACY_PORTS),
+                 initrd=pci_legacy_archive, append="", until=finished, extra=PCI_EXTRA),
         Scenario("host_reaches_the_agent_through_the_nic_driver", uplink_checks(), initrd=uplink_archive, append="",
                  until=finished, extra=uplink_extra(uplink_port), during=health_check_from_host(uplink_port)),
         Scenario("switch_ports_attached_at_runtime", port_attach_checks(port_attach_archive),
@@ -744,6 +754,8 @@ def main():
     parser.add_argument("--linux-data-image", required=True, help="the Linux guests' read-only ext4 disk")
     parser.add_argument("--linux-scratch-image", required=True, help="the Linux guests' writable scratch disk")
     parser.add_argument("--pci-archive", required=True, help="root task and the PCI bus Micro-App")
+    parser.add_argument("--pci-legacy-archive",
+                        help="the PCI bus Micro-App with the legacy ports (default: next to --pci-archive)")
     parser.add_argument("--uplink-archive", required=True,
                         help="root task, PCI bus, NIC driver, switch and agent (the host's NIC)")
     parser.add_argument("--port-attach-archive",
@@ -771,7 +783,10 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         all_scenarios = scenarios(bad_boot_inputs(scratch, args.archive), args.system_archive, args.smoke_archive,
                                   args.linux_archive, (args.linux_data_image, args.linux_scratch_image),
-                                  args.pci_archive, args.uplink_archive,
+                                  args.pci_archive,
+                                  args.pci_legacy_archive or os.path.join(os.path.dirname(args.pci_archive),
+                                                                          "pci-legacy-archive.cpio"),
+                                  args.uplink_archive,
                                   args.port_attach_archive or os.path.join(os.path.dirname(args.linux_archive),
                                                                            "port-attach-archive.cpio"),
                                   args.linux_shutdown_archive or os.path.join(os.path.dirname(args.linux_archive),

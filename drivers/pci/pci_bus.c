@@ -1,9 +1,11 @@
 /*
  * The PCI bus Micro-App (issue 6): owns PCI configuration space and
  * enumerates every function on it. Configuration space is reached through
- * the legacy mechanism #1 ports (0xCF8/0xCFC), which it grants itself with
- * the manifest's "io_ports" capability; ECAM from ACPI's MCFG table can
- * replace that behind the same interface (pci_config.h).
+ * ECAM where the firmware's ACPI MCFG describes it (the kernel reports it to
+ * the holder of the manifest's "device_memory" capability, which also maps
+ * it), and otherwise through the legacy mechanism #1 ports (0xCF8/0xCFC),
+ * which it grants itself with the manifest's "io_ports" capability. Both sit
+ * behind one interface (pci_config.h).
  *
  *     pci_bus [--assign <vendor>:<device>=<driver app> | --assign <vendor>:<device>=<driver image> --restart <n>
  *              [--kill-driver-after-ms <ms>]]
@@ -12,18 +14,19 @@
  * driver's uplink is on network 1 until the switch's uplink policy says otherwise. --kill-driver-after-ms is a test
  * hook: the launch service stops the first driver that long after its hand-over.
  *
- * It prints one summary line per function, a line per implemented BAR and
+ * It prints the mechanism, one summary line per function, a line per implemented BAR and
  * per virtio capability, every problem it found, and a total. With --assign
  * it then hands the first function with those IDs to the driver Micro-App
  * (pci_assign.h, pci_handoff.h) and ends once the driver gives it back.
  *
  * Exit status: 0 when the bus is listed (malformed functions are reported,
- * not fatal) and any hand-over went through, 1 without the io_ports
- * capability or the ports or with bad arguments, 2 when no configuration
- * mechanism answers, 3 when the hand-over failed.
+ * not fatal) and any hand-over went through, 1 with neither mechanism's
+ * capability, when granting the ports fails, or with bad arguments, 2 when no
+ * configuration mechanism answers, 3 when the hand-over failed.
  */
 #include "pci_assign.h"
 #include "pci_describe.h"
+#include "pci_ecam.h"
 #include "pci_enumerate.h"
 #include "pci_legacy.h"
 #include "pci_supervise.h"
@@ -38,6 +41,8 @@
 #define MAX_FUNCTIONS 256
 #define UPLINK_NETWORK 1u
 #define MAX_RESTARTS_LIMIT 100u
+#define ECAM_WINDOW 0x0000280000000000ull /* where this app maps ECAM: room for all 256 buses (256 MiB) */
+#define PAGE_SHIFT 12
 
 static struct pci_function functions[MAX_FUNCTIONS];
 static struct pci_enumeration bus;
@@ -70,6 +75,80 @@ static const struct pci_function *find_assigned(const struct pci_assignment *ass
     return NULL;
 }
 
+struct ecam_mapping {
+    uint64_t device_memory;
+    uint64_t base; /* bus 0's space, physical */
+};
+
+static enum error map_ecam_bus(void *context, uint8_t bus, void *address)
+{
+    const struct ecam_mapping *mapping = context;
+    uint64_t item =
+        ITEM_MEMORY((uint64_t)address >> PAGE_SHIFT, PCI_ECAM_BUS_SHIFT - PAGE_SHIFT, MEMORY_READ | MEMORY_WRITE, 0);
+    return device_memory_map(mapping->device_memory, item, mapping->base + ((uint64_t)bus << PCI_ECAM_BUS_SHIFT));
+}
+
+/* ECAM for segment 0 if the firmware describes it and the manifest gives device_memory. */
+static bool open_ecam(struct pci_config *config)
+{
+    static struct ecam_mapping mapping;
+    static struct pci_ecam ecam;
+    mapping.device_memory = capability_named("device_memory");
+    struct pci_ecam_region region = {0};
+    for (unsigned index = 0;
+         mapping.device_memory && device_memory_pci_ecam(mapping.device_memory, index, &region) == ERROR_NONE;
+         index++) {
+        if (region.segment != 0) {
+            continue;
+        }
+        mapping.base = region.base;
+        ecam = (struct pci_ecam){.window = (uint8_t *)ECAM_WINDOW,
+                                 .first_bus = region.first_bus,
+                                 .last_bus = region.last_bus,
+                                 .map_bus = map_ecam_bus,
+                                 .map_context = &mapping};
+        *config = pci_ecam_config(&ecam);
+        printf("pci: configuration space through ECAM at 0x%llx (ACPI MCFG: segment 0, buses %u-%u)\n",
+               (unsigned long long)(region.base + ((uint64_t)region.first_bus << PCI_ECAM_BUS_SHIFT)), region.first_bus,
+               region.last_bus);
+        return true;
+    }
+    return false;
+}
+
+/* ECAM, or else the legacy ports; 0, or the exit status when there is no way to configuration space. */
+static int open_configuration_space(struct pci_config *config)
+{
+    if (open_ecam(config)) {
+        return 0;
+    }
+    uint64_t io_ports = capability_named("io_ports");
+    if (io_ports == 0) {
+        printf("pci_bus: no ECAM that device_memory reaches and no io_ports capability: cannot reach PCI "
+               "configuration space\n");
+        return 1;
+    }
+    enum error error = io_ports_grant(io_ports, APP_TASK, PCI_LEGACY_FIRST_PORT, PCI_LEGACY_PORT_COUNT);
+    if (error != ERROR_NONE) {
+        printf("pci_bus: granting ports 0x%x..0x%x to itself failed: %s\n", PCI_LEGACY_FIRST_PORT,
+               PCI_LEGACY_FIRST_PORT + PCI_LEGACY_PORT_COUNT - 1, error_name(error));
+        return 1;
+    }
+    static struct pci_legacy legacy;
+    legacy.ports = x86_port_io();
+    if (!pci_legacy_present(&legacy.ports)) {
+        printf("pci_bus: no PCI configuration mechanism #1 (port 0x%x does not keep its address)\n",
+               PCI_LEGACY_ADDRESS_PORT);
+        return 2;
+    }
+    *config = pci_legacy_config(&legacy);
+    printf("pci: configuration space through the legacy ports 0x%x-0x%x (no ECAM: %s)\n", PCI_LEGACY_FIRST_PORT,
+           PCI_LEGACY_FIRST_PORT + PCI_LEGACY_PORT_COUNT - 1,
+           capability_named("device_memory") ? "the firmware describes none for segment 0"
+                                             : "no device_memory capability");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct pci_assignment assignment;
@@ -100,24 +179,11 @@ int main(int argc, char **argv)
         }
     }
     supervision.image = assign ? assignment.driver : NULL;
-    uint64_t io_ports = capability_named("io_ports");
-    if (io_ports == 0) {
-        printf("pci_bus: no io_ports capability: cannot reach PCI configuration space\n");
-        return 1;
+    struct pci_config config;
+    int status = open_configuration_space(&config);
+    if (status != 0) {
+        return status;
     }
-    enum error error = io_ports_grant(io_ports, APP_TASK, PCI_LEGACY_FIRST_PORT, PCI_LEGACY_PORT_COUNT);
-    if (error != ERROR_NONE) {
-        printf("pci_bus: granting ports 0x%x..0x%x to itself failed: %s\n", PCI_LEGACY_FIRST_PORT,
-               PCI_LEGACY_FIRST_PORT + PCI_LEGACY_PORT_COUNT - 1, error_name(error));
-        return 1;
-    }
-    struct pci_legacy legacy = {.ports = x86_port_io()};
-    if (!pci_legacy_present(&legacy.ports)) {
-        printf("pci_bus: no PCI configuration mechanism #1 (port 0x%x does not keep its address)\n",
-               PCI_LEGACY_ADDRESS_PORT);
-        return 2;
-    }
-    struct pci_config config = pci_legacy_config(&legacy);
     pci_enumeration_init(&bus, functions, MAX_FUNCTIONS);
     pci_enumerate(&config, &bus);
 
@@ -129,7 +195,6 @@ int main(int argc, char **argv)
         printf("pci %02x:%02x.%x problem: %s\n", problem->address.bus, problem->address.device,
                problem->address.function, problem->message);
     }
-    /* No %zu: newlib's printf here is built without C99 size modifiers. */
     unsigned long count = (unsigned long)bus.count;
     unsigned long problems = (unsigned long)(bus.problems.count + bus.problems.dropped);
     printf("pci: %lu function%s on %u bus%s, %lu problem%s%s\n", count, count == 1 ? "" : "s", bus.buses,

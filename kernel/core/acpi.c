@@ -6,6 +6,7 @@
 
 #define RSDP_SIGNATURE "RSD PTR "
 #define MADT_SIGNATURE "APIC"
+#define MCFG_SIGNATURE "MCFG"
 #define MADT_ENTRIES_OFFSET 44
 #define MADT_IO_APIC 1
 #define MADT_INTERRUPT_OVERRIDE 2
@@ -104,9 +105,9 @@ static void read_madt(const uint8_t *madt, uint32_t length, struct acpi_interrup
     }
 }
 
-enum error acpi_read_interrupt_controllers(uint64_t rsdp_phys, struct acpi_interrupt_controllers *controllers)
+/* The table with signature, through the RSDP's XSDT (ACPI 2.0 and later) or else its RSDT. */
+static enum error find_system_table(uint64_t rsdp_phys, const char *signature, const uint8_t **table, uint32_t *length)
 {
-    memset(controllers, 0, sizeof(*controllers));
     if (!rsdp_phys || !described_memory(rsdp_phys, 36)) {
         return ERROR_NOT_FOUND;
     }
@@ -114,18 +115,35 @@ enum error acpi_read_interrupt_controllers(uint64_t rsdp_phys, struct acpi_inter
     if (memcmp(rsdp, RSDP_SIGNATURE, 8) != 0 || checksum(rsdp, 20) != 0) {
         return ERROR_MALFORMED;
     }
-    uint32_t root_length, madt_length;
-    const uint8_t *madt = NULL;
+    uint32_t root_length;
     const uint8_t *xsdt = rsdp[15] >= 2 ? checked_table(read64(rsdp + 24), &root_length) : NULL;
     if (xsdt) {
-        madt = find_table(xsdt, root_length, 8, MADT_SIGNATURE, &madt_length);
+        *table = find_table(xsdt, root_length, 8, signature, length);
     } else {
         const uint8_t *rsdt = checked_table(read32(rsdp + 16), &root_length);
-        madt = rsdt ? find_table(rsdt, root_length, 4, MADT_SIGNATURE, &madt_length) : NULL;
+        *table = rsdt ? find_table(rsdt, root_length, 4, signature, length) : NULL;
     }
-    if (!madt) {
-        return ERROR_NOT_FOUND;
+    return *table ? ERROR_NONE : ERROR_NOT_FOUND;
+}
+
+enum error acpi_read_interrupt_controllers(uint64_t rsdp_phys, struct acpi_interrupt_controllers *controllers)
+{
+    memset(controllers, 0, sizeof(*controllers));
+    const uint8_t *madt;
+    uint32_t length;
+    enum error error = find_system_table(rsdp_phys, MADT_SIGNATURE, &madt, &length);
+    if (error != ERROR_NONE) {
+        return error;
     }
-    read_madt(madt, madt_length, controllers);
+    read_madt(madt, length, controllers);
     return controllers->io_apic_count ? ERROR_NONE : ERROR_NOT_FOUND;
+}
+
+enum error acpi_read_pci_ecam(uint64_t rsdp_phys, struct acpi_pci_ecam *regions, uint32_t capacity, uint32_t *count)
+{
+    *count = 0;
+    const uint8_t *mcfg;
+    uint32_t length;
+    enum error error = find_system_table(rsdp_phys, MCFG_SIGNATURE, &mcfg, &length);
+    return error == ERROR_NONE ? acpi_parse_mcfg(mcfg, length, regions, capacity, count) : error;
 }

@@ -1,6 +1,8 @@
+#include <kapsel/acpi.h>
 #include <kapsel/address_space.h>
 #include <kapsel/arch.h>
 #include <kapsel/device_memory.h>
+#include <kapsel/kernel.h>
 #include <kapsel/memory.h>
 #include <kapsel/memory_mapping.h>
 #include <kapsel/task.h>
@@ -48,16 +50,43 @@ static enum error map(struct task *caller, uint64_t item, uint64_t phys)
     return memory_map_device(&caller->space, virt, order, rights, phys);
 }
 
+/* DEVICE_MEMORY_PCI_ECAM: the MCFG is read once (firmware tables do not change); no MCFG, no regions. */
+static enum error pci_ecam(uint64_t index, uint64_t *message, unsigned *reply_words)
+{
+    static struct acpi_pci_ecam regions[ACPI_MAX_PCI_ECAM];
+    static uint32_t count;
+    static bool read;
+    if (!read) {
+        if (acpi_read_pci_ecam(kernel_boot_info()->acpi_rsdp, regions, ACPI_MAX_PCI_ECAM, &count) != ERROR_NONE) {
+            count = 0;
+        }
+        read = true;
+    }
+    if (index >= count) {
+        return ERROR_NOT_FOUND;
+    }
+    message[0] = regions[index].base;
+    message[1] = regions[index].segment;
+    message[2] = regions[index].first_bus;
+    message[3] = regions[index].last_bus;
+    *reply_words = 4;
+    return ERROR_NONE;
+}
+
 enum error device_memory_invoke(struct capability *capability, uint64_t tag, uint64_t *message, unsigned *reply_words)
 {
-    static const unsigned minimum_words[] = {[DEVICE_MEMORY_MAP] = 2, [DEVICE_MEMORY_INFO] = 0};
-    enum error error = capability_check_invocation(capability, tag, DEVICE_MEMORY_MAP, DEVICE_MEMORY_INFO,
+    static const unsigned minimum_words[] = {
+        [DEVICE_MEMORY_MAP] = 2, [DEVICE_MEMORY_INFO] = 0, [DEVICE_MEMORY_PCI_ECAM] = 1};
+    enum error error = capability_check_invocation(capability, tag, DEVICE_MEMORY_MAP, DEVICE_MEMORY_PCI_ECAM,
                                                    DEVICE_MEMORY_INFO, minimum_words);
     if (error != ERROR_NONE) {
         return error;
     }
     if (MESSAGE_TAG_LABEL(tag) == DEVICE_MEMORY_MAP) {
         return map(capability->owner, message[0], message[1]);
+    }
+    if (MESSAGE_TAG_LABEL(tag) == DEVICE_MEMORY_PCI_ECAM) {
+        return pci_ecam(message[0], message, reply_words);
     }
     message[0] = arch_physical_address_bits();
     memory_device_info(&message[1], &message[2]);

@@ -323,6 +323,18 @@ enum error device_memory_info(uint64_t device_memory, unsigned *address_bits, ui
     return error;
 }
 
+enum error device_memory_pci_ecam(uint64_t device_memory, unsigned index, struct pci_ecam_region *region)
+{
+    enum error error = operate1(device_memory, DEVICE_MEMORY_PCI_ECAM, index);
+    if (error == ERROR_NONE) {
+        region->base = utcb()->message[0];
+        region->segment = (uint16_t)utcb()->message[1];
+        region->first_bus = (uint8_t)utcb()->message[2];
+        region->last_bus = (uint8_t)utcb()->message[3];
+    }
+    return error;
+}
+
 enum error dma_memory_allocate(uint64_t dma_memory, uint64_t item, uint64_t *phys)
 {
     enum error error = operate1(dma_memory, DMA_MEMORY_ALLOCATE, item);

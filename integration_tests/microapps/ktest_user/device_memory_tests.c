@@ -7,6 +7,9 @@
  * 0x8086; the kernel does not use the HPET), on microvm (no HPET) the first virtio-mmio transport at
  * 0xfeb00000 (magic "virt", vendor "QEMU"). Each machine has exactly one of them; the test reads both
  * addresses and needs one of the two to answer.
+ *
+ * DEVICE_MEMORY_PCI_ECAM reports the firmware's ACPI MCFG: on q35 one region (segment 0, buses 0-255), whose bus 0
+ * device 0 reads as the Q35 host bridge once mapped; microvm has no MCFG and so no region.
  */
 #include "user_test.h"
 #include <kapsel/environment.h>
@@ -22,10 +25,12 @@
 #define LOCAL_APIC_BASE 0xfee00000ull
 #define IO_APIC_BASE 0xfec00000ull
 #define MICROVM_SECOND_IO_APIC                                                                                         \
-    0xfec10000ull                     /* microvm's I/O APIC for its virtio-mmio lines: the kernel does not use it */
-#define KERNEL_IMAGE_BASE 0x200000ull /* the kernel is loaded at 2 MiB: RAM on every machine */
-#define RAM_16M 0x1000000ull          /* usable RAM with the 512 MiB every scenario gives */
-#define NOTHING_THERE 0x8000000000ull /* 512 GiB: no RAM, no device, no PCI window on either machine */
+    0xfec10000ull                      /* microvm's I/O APIC for its virtio-mmio lines: the kernel does not use it */
+#define KERNEL_IMAGE_BASE 0x200000ull  /* the kernel is loaded at 2 MiB: RAM on every machine */
+#define RAM_16M 0x1000000ull           /* usable RAM with the 512 MiB every scenario gives */
+#define NOTHING_THERE 0x8000000000ull  /* 512 GiB: no RAM, no device, no PCI window on either machine */
+#define Q35_HOST_BRIDGE_ID 0x29c08086u /* its device and vendor ID, configuration space offset 0 */
+#define ACPI_PAST_ANY_REGION 1000u     /* more MCFG regions than the kernel keeps */
 
 /* Destinations of device mappings: far from everything else the tests map (aligned up to 1 GiB). */
 #define DEVICE_WINDOW 0x0000640000000000ull
@@ -241,10 +246,12 @@ static void checks_its_arguments(void)
     EXPECT_ERROR(device_memory_map(capability, ITEM_MEMORY(page, 0, MEMORY_READ, 0), (1ull << bits) - 0x1000),
                  ERROR_NONE);
     unmap_self(APP_TASK, DEVICE_WINDOW, 0);
-    /* The physical address word is missing; an operation the object does not have. */
+    /* The physical address word is missing; the ECAM index is missing; an operation the object does not have. */
     utcb()->message[0] = ITEM_MEMORY(page, 0, MEMORY_READ, 0);
     EXPECT_ERROR(ipc_call(capability, MESSAGE_TAG(DEVICE_MEMORY_MAP, 1, 0), NEVER).error, ERROR_INVALID_ARGUMENT);
-    EXPECT_ERROR(ipc_call(capability, MESSAGE_TAG(DEVICE_MEMORY_INFO + 1, 2, 0), NEVER).error, ERROR_INVALID_OPERATION);
+    EXPECT_ERROR(ipc_call(capability, MESSAGE_TAG(DEVICE_MEMORY_PCI_ECAM, 0, 0), NEVER).error, ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(ipc_call(capability, MESSAGE_TAG(DEVICE_MEMORY_PCI_ECAM + 1, 2, 0), NEVER).error,
+                 ERROR_INVALID_OPERATION);
     /* None of it mapped anything. */
     EXPECT(!mapped(APP_TASK, DEVICE_WINDOW, NULL));
     EXPECT(info_ranges(capability) == 0);
@@ -389,6 +396,28 @@ static void larger_ranges_all_or_nothing(void)
     EXPECT(info_ranges(capability) == 0);
 }
 
+static void reports_the_firmware_pci_ecam(void)
+{
+    uint64_t capability = device_memory();
+    uint64_t window = DEVICE_WINDOW;
+    uint64_t device = find_test_device(capability, window);
+    struct pci_ecam_region region = {0};
+    EXPECT_ERROR(device_memory_pci_ecam(capability, ACPI_PAST_ANY_REGION, &region), ERROR_NOT_FOUND);
+    if (device != HPET_BASE) {
+        EXPECT_ERROR(device_memory_pci_ecam(capability, 0, &region), ERROR_NOT_FOUND);
+        return;
+    }
+    EXPECT_ERROR(device_memory_pci_ecam(capability, 0, &region), ERROR_NONE);
+    EXPECT(region.segment == 0 && region.first_bus == 0 && region.last_bus == 255 && region.base != 0 &&
+           region.base % (1ull << 28) == 0);
+    EXPECT_ERROR(device_memory_pci_ecam(capability, 1, &region), ERROR_NOT_FOUND);
+    EXPECT_ERROR(device_memory_map(capability, ITEM_MEMORY(window >> 12, 0, MEMORY_READ, 0), region.base), ERROR_NONE);
+    uint32_t id = read32(window);
+    EXPECT(id == Q35_HOST_BRIDGE_ID);
+    unmap_self(APP_TASK, window, 0);
+    EXPECT(info_ranges(capability) == 0);
+}
+
 static const struct user_test tests[] = {
     {"device_memory_maps_a_device_uncached_and_readable", maps_a_device_uncached_and_readable},
     {"device_memory_refuses_ram", refuses_ram},
@@ -398,5 +427,6 @@ static const struct user_test tests[] = {
     {"device_memory_is_mapped_on_and_revoked", is_mapped_on_and_revoked},
     {"device_memory_grant_moves_the_root_and_task_deletion_frees_it", grant_moves_the_root_and_task_deletion_frees_it},
     {"device_memory_larger_ranges_all_or_nothing", larger_ranges_all_or_nothing},
+    {"device_memory_reports_the_firmware_pci_ecam", reports_the_firmware_pci_ecam},
 };
 TEST_TABLE(device_memory_tests, tests);

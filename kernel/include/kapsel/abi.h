@@ -204,9 +204,12 @@ enum memory_operation {
  * one root mapping at a time: mapped again only once every page of it has been unmapped.
  */
 enum device_memory_operation {
-    DEVICE_MEMORY_MAP = 1, /* [0] ITEM_MEMORY(page, order, MEMORY_READ [| MEMORY_WRITE], 0) in the caller,
-                              [1] physical address, aligned to 2^order pages: maps those device registers there */
-    DEVICE_MEMORY_INFO,    /* -> [0] physical address bits of the machine, [1] ranges mapped now, [2] pages in them */
+    DEVICE_MEMORY_MAP = 1,  /* [0] ITEM_MEMORY(page, order, MEMORY_READ [| MEMORY_WRITE], 0) in the caller,
+                               [1] physical address, aligned to 2^order pages: maps those device registers there */
+    DEVICE_MEMORY_INFO,     /* -> [0] physical address bits of the machine, [1] ranges mapped now, [2] pages in them */
+    DEVICE_MEMORY_PCI_ECAM, /* [0] index -> PCI Express configuration space (ECAM) as the firmware's ACPI MCFG
+                               describes it: [0] physical address of bus 0's space (bus b at + b << 20), [1] PCI
+                               segment group, [2] first bus, [3] last bus; ERROR_NOT_FOUND past the last */
 };
 
 /*

@@ -158,6 +158,17 @@ enum error io_ports_revoke(uint64_t io_ports, uint64_t task, uint64_t first, uin
 enum error device_memory_map(uint64_t device_memory, uint64_t item, uint64_t phys);
 /* The machine's physical address bits, and how many ranges device_memory_map has mapped now, of how many pages. */
 enum error device_memory_info(uint64_t device_memory, unsigned *address_bits, uint64_t *ranges, uint64_t *pages);
+
+/* PCI Express configuration space as the firmware's ACPI MCFG describes one segment's buses: bus b at base + b << 20.
+ */
+struct pci_ecam_region {
+    uint64_t base;
+    uint16_t segment;
+    uint8_t first_bus;
+    uint8_t last_bus;
+};
+/* The index-th ECAM region the firmware describes; ERROR_NOT_FOUND past the last (none without an MCFG). */
+enum error device_memory_pci_ecam(uint64_t device_memory, unsigned index, struct pci_ecam_region *region);
 /* 2^order contiguous zeroed RAM frames mapped at item (ITEM_MEMORY(page, order, READ [| WRITE], 0)); *phys: the first.
  */
 enum error dma_memory_allocate(uint64_t dma_memory, uint64_t item, uint64_t *phys);
