@@ -172,6 +172,34 @@ enum grpc_status_code api_status_to_grpc(enum api_status code)
     return (enum grpc_status_code)code;
 }
 
+const char *api_call_tenant(const struct grpc_call *call)
+{
+    const struct api_principal *principal = grpc_call_principal(call);
+    return principal != NULL && principal->tenant[0] != '\0' ? principal->tenant : NULL;
+}
+
+enum api_status api_call_check_tenant(const struct grpc_call *call, const char *field, const char *tenant,
+                                      struct api_error *error)
+{
+    const char *own = api_call_tenant(call);
+    if (own != NULL && strcmp(own, tenant != NULL ? tenant : "") != 0) {
+        return api_error_set(error, API_STATUS_PERMISSION_DENIED, "%s: this token acts for tenant %s only", field, own);
+    }
+    return API_STATUS_OK;
+}
+
+enum api_status api_call_check_operator(const struct grpc_call *call, const char *what, struct api_error *error)
+{
+    const char *own = api_call_tenant(call);
+    if (own != NULL) {
+        return api_error_set(error, API_STATUS_PERMISSION_DENIED,
+                             "%s needs an operator's token (this one acts for "
+                             "tenant %s)",
+                             what, own);
+    }
+    return API_STATUS_OK;
+}
+
 void api_call_finish(struct grpc_call *call, enum api_status code, const char *message)
 {
     /* A failure here (a stream reset meanwhile, no memory for the trailers) resets the stream: the client learns

@@ -8,6 +8,7 @@
 #define AGENT_API_CALL_H
 
 #include "api_status.h"
+#include "api_tokens.h"
 
 #include <kapsel/grpc_server.h>
 #include <protobuf-c/protobuf-c.h>
@@ -46,6 +47,17 @@ bool api_request_unpack(struct api_request *request, struct grpc_call *call,
 
 /* Frees what api_request_unpack made; nothing when it failed or was not called (request zeroed). */
 void api_request_free(struct api_request *request);
+
+/* The tenant the call acts for (api_tokens.h), or NULL when it acts for every tenant: an operator's token, or an
+ * API without tokens. */
+const char *api_call_tenant(const struct grpc_call *call);
+
+/* OK when the call may act for tenant, else PERMISSION_DENIED "<field>: this token acts for tenant <t> only". */
+enum api_status api_call_check_tenant(const struct grpc_call *call, const char *field, const char *tenant,
+                                      struct api_error *error);
+
+/* OK when the call acts for every tenant, else PERMISSION_DENIED "<what> needs an operator's token". */
+enum api_status api_call_check_operator(const struct grpc_call *call, const char *what, struct api_error *error);
 
 /* The gRPC status code with the number of code; INTERNAL for a number that is not a canonical code. */
 enum grpc_status_code api_status_to_grpc(enum api_status code);

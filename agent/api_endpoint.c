@@ -1,6 +1,7 @@
 #include "api_endpoint.h"
 
 #include "agent_api.h"
+#include "api_tokens.h"
 #include "grpc_transport.h"
 #include "page_memory.h"
 #include "uvmm_launcher.h"
@@ -24,6 +25,7 @@ static struct image_store images;
 static struct vm_registry registry;
 static struct uvmm_launcher launcher;
 static struct agent_api api;
+static struct api_tokens tokens;
 static struct grpc_server *server;
 static struct grpc_transport transport;
 static struct api_endpoint_config endpoint;
@@ -59,10 +61,30 @@ static void host_facts(void *context, struct host_facts *facts)
     };
 }
 
+/* The token file among the agent's files into tokens; NULL, or why not. */
+static const char *read_tokens(const char *file, char problem[], size_t size)
+{
+    const void *text;
+    uint64_t length;
+    if (!environment_file(file, &text, &length)) {
+        snprintf(problem, size, "--api-tokens: %s is not one of the agent's files (the manifest's file lines)", file);
+        return problem;
+    }
+    struct api_error error;
+    if (api_tokens_parse(&tokens, text, (size_t)length, &error) != API_STATUS_OK) {
+        snprintf(problem, size, "--api-tokens %s: %s", file, error.message);
+        return problem;
+    }
+    return NULL;
+}
+
 const char *api_endpoint_start(const struct api_endpoint_config *config)
 {
     static char problem[256];
     endpoint = *config;
+    if (config->api_tokens_file && read_tokens(config->api_tokens_file, problem, sizeof(problem))) {
+        return problem;
+    }
     launcher_slot = capability_named("launcher");
     if (!launcher_slot) {
         return "no launcher capability (the manifest's capability launcher memory=<size>)";
@@ -113,6 +135,8 @@ const char *api_endpoint_start(const struct api_endpoint_config *config)
         .methods = methods,
         .method_count = count,
         .clock_ms = unix_ms_of,
+        .authenticate = config->api_tokens_file ? api_tokens_authenticate : NULL,
+        .authenticate_context = &tokens,
     });
     if (!server) {
         return "lib/grpc refused the method table or is out of memory";

@@ -16,9 +16,11 @@ struct api_endpoint_config {
     uint64_t vm_memory_bytes;    /* guest RAM of the VMs that are not ended */
     uint64_t start_seconds;      /* the agent's start (Unix time): the host's uptime */
     uint32_t management_network; /* the agent's and the uplink's switch network, refused to tenants; 0: none */
+    const char *api_tokens_file; /* one of the agent's files, the API's tokens (api_tokens.h); NULL: an open API */
 };
 
-/* Starts the endpoint; NULL, or why it cannot (no launcher capability, lwIP refused the port, out of memory). */
+/* Starts the endpoint; NULL, or why it cannot (no launcher capability, a bad or missing token file, lwIP refused
+ * the port, out of memory). */
 const char *api_endpoint_start(const struct api_endpoint_config *config);
 
 /* Moves the API's output into lwIP, ends expired calls and overdue graceful stops; ms until it needs a turn again. */

@@ -4,7 +4,7 @@
  * uvmm launcher, so that the API test suite (integration_tests/api/api_tests.py) runs against it without QEMU.
  *
  *   api_host_server [--port N] [--host-name NAME] [--tick-ms N] [--shutdown-ms N] [--max-image-mib N]
- *                   [--image-store-mib N] [--vm-memory-mib N]
+ *                   [--image-store-mib N] [--vm-memory-mib N] [--api-tokens FILE]
  *
  * Prints "port <n>" on stdout once it listens (--port 0, the default: any free port); runs until SIGTERM or SIGINT,
  * then ends every connection and VM and exits 0, or 1 if anything of the API was left behind (under
@@ -19,11 +19,14 @@
  *   fake.poweroff_after=<n>              powers off by itself after its n-th line: STOPPED "guest powered off"
  *   fake.ignore_poweroff                 ignores the power-off request: stopped at the grace period's end
  * At its end a VM reports each disk's final SHA-256: its image's (the fake guest writes nothing).
+ *
+ * --api-tokens: calls must carry one of the file's tokens (api_tokens.h), as the agent's --api-tokens does.
  */
 /* ppoll(), so that SIGTERM cannot slip in between the loop's check and its wait. */
 #define _GNU_SOURCE
 
 #include "agent_api.h"
+#include "api_tokens.h"
 #include "image_store.h"
 #include "vm_registry.h"
 
@@ -58,6 +61,7 @@ struct options {
     uint64_t max_image_bytes;
     uint64_t image_store_bytes;
     uint64_t vm_memory_bytes;
+    const char *api_tokens_path; /* NULL: an open API */
 };
 
 /* A running fake guest: the backend_state of its VM. */
@@ -97,6 +101,7 @@ struct host {
     struct vm_registry registry;
     struct fake_backend backend;
     struct agent_api api;
+    struct api_tokens tokens;
     struct grpc_server *server;
     struct client_connection *connections[MAX_CONNECTIONS];
 };
@@ -562,6 +567,8 @@ static bool parse_options(int argc, char **argv, struct options *options)
             valid = valid && parse_number(value, &image_store_mib);
         } else if (strcmp(name, "--vm-memory-mib") == 0) {
             valid = valid && parse_number(value, &vm_memory_mib);
+        } else if (strcmp(name, "--api-tokens") == 0) {
+            options->api_tokens_path = value;
         } else {
             valid = false;
         }
@@ -577,10 +584,37 @@ static bool parse_options(int argc, char **argv, struct options *options)
     return true;
 }
 
+/* The token file at path into host->tokens. */
+static bool read_tokens(struct host *host, const char *path)
+{
+    static char text[API_TOKENS_MAX * 256];
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        fprintf(stderr, "api host: --api-tokens %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    size_t length = fread(text, 1, sizeof(text), file);
+    bool whole = feof(file) && !ferror(file);
+    fclose(file);
+    struct api_error error;
+    if (!whole) {
+        fprintf(stderr, "api host: --api-tokens %s: unreadable or larger than %zu bytes\n", path, sizeof(text));
+        return false;
+    }
+    if (api_tokens_parse(&host->tokens, text, length, &error) != API_STATUS_OK) {
+        fprintf(stderr, "api host: --api-tokens %s: %s\n", path, error.message);
+        return false;
+    }
+    return true;
+}
+
 /* The model and the API, wired as the agent wires them. */
 static bool host_init(struct host *host)
 {
     struct api_error error;
+    if (host->options.api_tokens_path && !read_tokens(host, host->options.api_tokens_path)) {
+        return false;
+    }
     struct image_store_config store_config = {
         .max_image_bytes = host->options.max_image_bytes,
         .max_total_bytes = host->options.image_store_bytes,
@@ -627,6 +661,8 @@ static bool host_init(struct host *host)
         .methods = methods,
         .method_count = method_count,
         .clock_ms = monotonic_ms,
+        .authenticate = host->options.api_tokens_path ? api_tokens_authenticate : NULL,
+        .authenticate_context = &host->tokens,
     });
     if (!host->server) {
         fprintf(stderr, "api host: grpc_server_create failed\n");
@@ -664,7 +700,7 @@ int main(int argc, char **argv)
     if (!host || !parse_options(argc, argv, &host->options)) {
         fprintf(stderr,
                 "usage: %s [--port N] [--host-name NAME] [--tick-ms N] [--shutdown-ms N] [--max-image-mib N] "
-                "[--image-store-mib N] [--vm-memory-mib N]\n",
+                "[--image-store-mib N] [--vm-memory-mib N] [--api-tokens FILE]\n",
                 argv[0]);
         free(host);
         return 2;

@@ -64,7 +64,7 @@ void host_service_methods(struct agent_api *api, struct grpc_method methods[HOST
 {
     const struct grpc_method table[HOST_SERVICE_METHOD_COUNT] = {
         {.path = METHOD_PREFIX "GetHostInfo", .kind = GRPC_METHOD_UNARY, .on_request = get_host_info},
-        {.path = METHOD_PREFIX "Health", .kind = GRPC_METHOD_UNARY, .on_request = health},
+        {.path = METHOD_PREFIX "Health", .kind = GRPC_METHOD_UNARY, .on_request = health, .anonymous = true},
     };
     for (size_t i = 0; i < HOST_SERVICE_METHOD_COUNT; i++) {
         methods[i] = table[i];

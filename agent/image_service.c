@@ -28,19 +28,31 @@ struct user_list {
     char (*names)[VM_NAME_BYTES];
     size_t count;
     size_t capacity;
+    const struct vm_registry *registry;
+    const char *tenant; /* NULL: every tenant's VMs are listed; else only this tenant's (api_call_tenant) */
 };
+
+/* A tenant's token learns nothing of other tenants' VMs, not even their names in used_by. */
+static bool visible_user(const struct user_list *list, const char *vm_name)
+{
+    const struct vm_record *vm;
+    struct api_error error;
+    return list->tenant == NULL || (vm_registry_get(list->registry, vm_name, &vm, &error) == API_STATUS_OK &&
+                                    strcmp(vm->tenant, list->tenant) == 0);
+}
 
 static void count_user(void *context, const char *vm_name)
 {
-    (void)vm_name;
     struct user_list *list = context;
-    list->count++;
+    if (visible_user(list, vm_name)) {
+        list->count++;
+    }
 }
 
 static void keep_user(void *context, const char *vm_name)
 {
     struct user_list *list = context;
-    if (list->count < list->capacity) {
+    if (list->count < list->capacity && visible_user(list, vm_name)) {
         snprintf(list->names[list->count], VM_NAME_BYTES, "%s", vm_name);
         list->count++;
     }
@@ -55,8 +67,9 @@ static void image_message_release(struct image_message *message)
 }
 
 /* RESOURCE_EXHAUSTED when used_by finds no memory. */
-static enum api_status image_message_init(struct image_message *message, const struct image_store *store,
-                                          const struct image_record *image, struct api_error *error)
+static enum api_status image_message_init(struct image_message *message, struct grpc_call *call,
+                                          const struct image_store *store, const struct image_record *image,
+                                          struct api_error *error)
 {
     memset(message, 0, sizeof(*message));
     kapsel__v1__image__init(&message->image);
@@ -66,7 +79,7 @@ static enum api_status image_message_init(struct image_message *message, const s
     message->image.display_name = (char *)image->display_name;
     message->image.create_time_unix_ms = image->create_time_unix_ms;
     /* Counted first, then copied: nothing changes in between (single-threaded). */
-    struct user_list list = {0};
+    struct user_list list = {.registry = api_of(call)->config.registry, .tenant = api_call_tenant(call)};
     image_store_users(store, image, count_user, &list);
     if (list.count == 0) {
         return API_STATUS_OK;
@@ -77,7 +90,9 @@ static enum api_status image_message_init(struct image_message *message, const s
         image_message_release(message);
         return api_error_set(error, API_STATUS_RESOURCE_EXHAUSTED, "%s: no memory for used_by", image->name);
     }
-    list = (struct user_list){.names = message->user_names, .capacity = list.count};
+    list.names = message->user_names;
+    list.capacity = list.count;
+    list.count = 0;
     image_store_users(store, image, keep_user, &list);
     for (size_t i = 0; i < list.count; i++) {
         message->users[i] = message->user_names[i];
@@ -91,7 +106,7 @@ static void reply_image(struct grpc_call *call, const struct image_store *store,
 {
     struct image_message message;
     struct api_error error;
-    if (image_message_init(&message, store, image, &error) != API_STATUS_OK) {
+    if (image_message_init(&message, call, store, image, &error) != API_STATUS_OK) {
         api_call_fail(call, &error);
         return;
     }
@@ -145,10 +160,25 @@ static enum api_status upload_take(struct upload_call *upload, const Kapsel__V1_
     }
 }
 
+/* Images are the host's, shared by every tenant: only an operator's token adds or removes them. Finishes the call
+ * and returns true when the call's token is a tenant's. */
+static bool refuse_tenant(struct grpc_call *call, const char *what)
+{
+    struct api_error error;
+    if (api_call_check_operator(call, what, &error) != API_STATUS_OK) {
+        api_call_fail(call, &error);
+        return true;
+    }
+    return false;
+}
+
 static void upload_message(struct grpc_call *call, const uint8_t *bytes, size_t length)
 {
     struct upload_call *upload = grpc_call_user_data(call);
     if (!upload) {
+        if (refuse_tenant(call, "UploadImage")) {
+            return;
+        }
         upload = calloc(1, sizeof(*upload));
         if (!upload) {
             api_call_finish(call, API_STATUS_RESOURCE_EXHAUSTED, "UploadImage: no memory for the upload");
@@ -175,6 +205,9 @@ static void upload_message(struct grpc_call *call, const uint8_t *bytes, size_t 
 static void upload_half_close(struct grpc_call *call)
 {
     struct upload_call *upload = grpc_call_user_data(call);
+    if (!upload && refuse_tenant(call, "UploadImage")) {
+        return;
+    }
     if (!upload || !upload->header_received) {
         if (upload) {
             upload_release(upload);
@@ -240,7 +273,7 @@ static void reply_image_page(struct grpc_call *call, const struct image_store *s
     enum api_status status = API_STATUS_OK;
     size_t made = 0;
     for (; made < page->count && status == API_STATUS_OK; made++) {
-        status = image_message_init(&messages[made], store, page->images[made], &error);
+        status = image_message_init(&messages[made], call, store, page->images[made], &error);
         pointers[made] = &messages[made].image;
     }
     if (status != API_STATUS_OK) {
@@ -293,7 +326,10 @@ static void delete_image(struct grpc_call *call, const uint8_t *bytes, size_t le
     }
     const Kapsel__V1__DeleteImageRequest *message = (const Kapsel__V1__DeleteImageRequest *)request.message;
     struct api_error error;
-    enum api_status status = image_store_delete(api_of(call)->config.images, message->name, &error);
+    enum api_status status = api_call_check_operator(call, "DeleteImage", &error);
+    if (status == API_STATUS_OK) {
+        status = image_store_delete(api_of(call)->config.images, message->name, &error);
+    }
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);

@@ -7,16 +7,17 @@
  *
  *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
  *           [--exit-after <connections>] [--sink-port <port>]
- *           [--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]]
- *           [--uplink-networks <id>[,<id>...]]
+ *           [--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]
+ *            [--api-tokens <file>]] [--uplink-networks <id>[,<id>...]]
  *
  * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
  * switch can end too): for tests, whose runs end when every Micro-App has. --sink-port also serves the TCP sink
  * (sink_service.h) on that port: the throughput benchmark (benchmarks/network.py) sends it its bytes. --api-port
  * needs the manifest's "capability launcher memory=<size>"; --images bounds the image store, --vm-memory the guest
  * RAM of all VMs that are not ended; --management-network names the switch network of the agent and the uplink,
- * which no tenant VM may join. --uplink-networks is the policy the agent sets on the switch (its "peer:switch"):
- * which networks share the host's uplink, all others are cut off from it.
+ * which no tenant VM may join; --api-tokens names the agent's file of API tokens (api_tokens.h): without it every
+ * client acts for every tenant, which the agent says at start. --uplink-networks is the policy the agent sets on the
+ * switch (its "peer:switch"): which networks share the host's uplink, all others are cut off from it.
  */
 #include "api_endpoint.h"
 #include "health_service.h"
@@ -51,6 +52,7 @@ struct options {
     uint64_t image_bytes;
     uint64_t vm_memory_bytes;
     unsigned long management_network;                     /* 0: none */
+    const char *api_tokens_file;                          /* NULL: an open API */
     uint32_t uplink_networks[SWITCH_UPLINK_MAX_NETWORKS]; /* the networks the agent lets use the switch's uplink */
     size_t uplink_network_count;
     bool has_uplink_policy;
@@ -152,6 +154,8 @@ static bool parse_options(int argc, char **argv, struct options *options)
                         SWITCH_UPLINK_MAX_NETWORKS);
                 return false;
             }
+        } else if (strcmp(key, "--api-tokens") == 0) {
+            options->api_tokens_file = value;
         } else if (strcmp(key, "--management-network") == 0) {
             char *end;
             options->management_network = strtoul(value, &end, 10);
@@ -170,11 +174,12 @@ static bool parse_options(int argc, char **argv, struct options *options)
         }
     }
     if (!options->host_name || !options->switch_port || !options->has_mac || !options->has_address ||
-        (options->api_port && (!options->image_bytes || !options->vm_memory_bytes))) {
+        (options->api_port && (!options->image_bytes || !options->vm_memory_bytes)) ||
+        (options->api_tokens_file && !options->api_port)) {
         fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
                         "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>] "
-                        "[--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]] "
-                        "[--uplink-networks <id>[,<id>...]]\n");
+                        "[--api-port <port> --images <size> --vm-memory <size> [--management-network <id>] "
+                        "[--api-tokens <file>]] [--uplink-networks <id>[,<id>...]]\n");
         return false;
     }
     return true;
@@ -278,13 +283,16 @@ int main(int argc, char **argv)
             .vm_memory_bytes = options.vm_memory_bytes,
             .start_seconds = (uint64_t)start_seconds,
             .management_network = (uint32_t)options.management_network,
+            .api_tokens_file = options.api_tokens_file,
         };
         problem = api_endpoint_start(&api);
         if (problem) {
             fprintf(stderr, "agent: the API: %s\n", problem);
             return 1;
         }
-        printf("agent %s: gRPC API on TCP port %lu\n", options.host_name, options.api_port);
+        printf("agent %s: gRPC API on TCP port %lu, %s\n", options.host_name, options.api_port,
+               options.api_tokens_file ? "calls authenticated by the tokens of --api-tokens"
+                                       : "without authentication: every client acts for every tenant");
     }
     uint64_t sink_reported = 0;
     while (!options.exit_after || health.answered < options.exit_after) {

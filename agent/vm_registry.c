@@ -41,6 +41,16 @@ static bool is_identifier(const char *value, size_t max_length)
     return true;
 }
 
+bool vm_tenant_is_valid(const char *tenant)
+{
+    return is_identifier(tenant, VM_TENANT_MAX_LENGTH);
+}
+
+enum api_status vm_registry_not_found(const char *name, struct api_error *error)
+{
+    return api_error_set(error, API_STATUS_NOT_FOUND, "name: %s not found", text(name));
+}
+
 /* 1 to VM_LABEL_KEY_MAX_LENGTH bytes of a-z, 0-9, '_', '.', '-' and '/'. */
 static bool is_label_key(const char *key, size_t length)
 {
@@ -200,7 +210,7 @@ static enum api_status find_vm(const struct vm_registry *registry, const char *n
             return API_STATUS_OK;
         }
     }
-    return api_error_set(error, API_STATUS_NOT_FOUND, "name: %s not found", name);
+    return vm_registry_not_found(name, error);
 }
 
 static const struct vm_record *find_id(const struct vm_registry *registry, const char *id)

@@ -274,6 +274,12 @@ enum api_status vm_registry_delete(struct vm_registry *registry, const char *nam
 enum api_status vm_registry_get(const struct vm_registry *registry, const char *name, const struct vm_record **vm,
                                 struct api_error *error);
 
+/* NOT_FOUND "name: ... not found", as for a VM that is not there: what a caller that may not see a VM is told. */
+enum api_status vm_registry_not_found(const char *name, struct api_error *error);
+
+/* Whether tenant is a tenant's form: 1 to VM_TENANT_MAX_LENGTH bytes of [a-z0-9-], starting with a letter. */
+bool vm_tenant_is_valid(const char *tenant);
+
 /* ListVms: a page of the VMs of the tenant (if given) that have every selected label, in creation order.
  * INVALID_ARGUMENT for a bad tenant, a selector that is not "key=value" with a valid key and value, a page_size
  * above PAGE_SIZE_MAX, or a page_token that is not one of this list's or was returned for another tenant or other

@@ -26,6 +26,39 @@ static struct agent_api *api_of(const struct grpc_call *call)
     return grpc_call_method(call)->context;
 }
 
+/* The VM named name if the call may see it; another tenant's VM is NOT_FOUND, worded as for one that is not there. */
+static enum api_status find_visible_vm(struct grpc_call *call, const char *name, const struct vm_record **vm,
+                                       struct api_error *error)
+{
+    enum api_status status = vm_registry_get(api_of(call)->config.registry, name, vm, error);
+    const char *tenant = api_call_tenant(call);
+    if (status == API_STATUS_OK && tenant != NULL && strcmp((*vm)->tenant, tenant) != 0) {
+        return vm_registry_not_found(name, error);
+    }
+    return status;
+}
+
+/* For a tenant's token: NOT_FOUND unless name is one of its tenant's VMs. An operator's call goes straight to the
+ * registry, whose checks come in their own order (a bad argument before an unknown name). */
+static enum api_status check_visible(struct grpc_call *call, const char *name, struct api_error *error)
+{
+    const struct vm_record *vm;
+    return api_call_tenant(call) == NULL ? API_STATUS_OK : find_visible_vm(call, name, &vm, error);
+}
+
+/* The tenant a ListVms or WatchVms filter selects: a tenant's token sees its own VMs, and asks for no others. */
+static enum api_status filter_tenant(struct grpc_call *call, const char *requested, const char **tenant,
+                                     struct api_error *error)
+{
+    const char *own = api_call_tenant(call);
+    *tenant = requested;
+    if (own != NULL && (requested == NULL || requested[0] == '\0')) {
+        *tenant = own;
+        return API_STATUS_OK;
+    }
+    return api_call_check_tenant(call, "tenant", requested, error);
+}
+
 static bool has_ended(const struct vm_record *vm)
 {
     return vm->state == VM_STATE_STOPPED || vm->state == VM_STATE_FAILED;
@@ -186,6 +219,9 @@ static void create_vm(struct grpc_call *call, const uint8_t *bytes, size_t lengt
     const struct vm_record *vm = NULL;
     enum api_status status = create_input_init(&input, (const Kapsel__V1__CreateVmRequest *)request.message, &error);
     if (status == API_STATUS_OK) {
+        status = api_call_check_tenant(call, "vm.tenant", input.vm.tenant, &error);
+    }
+    if (status == API_STATUS_OK) {
         status = vm_registry_create(api_of(call)->config.registry, &input.request, &vm, &error);
     }
     create_input_release(&input);
@@ -206,7 +242,10 @@ static void start_vm(struct grpc_call *call, const uint8_t *bytes, size_t length
     const Kapsel__V1__StartVmRequest *message = (const Kapsel__V1__StartVmRequest *)request.message;
     struct api_error error;
     const struct vm_record *vm = NULL;
-    enum api_status status = vm_registry_start(api_of(call)->config.registry, message->name, &vm, &error);
+    enum api_status status = check_visible(call, message->name, &error);
+    if (status == API_STATUS_OK) {
+        status = vm_registry_start(api_of(call)->config.registry, message->name, &vm, &error);
+    }
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);
@@ -229,7 +268,10 @@ static void stop_vm(struct grpc_call *call, const uint8_t *bytes, size_t length)
     };
     struct api_error error;
     const struct vm_record *vm = NULL;
-    enum api_status status = vm_registry_stop(api_of(call)->config.registry, &stop, &vm, &error);
+    enum api_status status = check_visible(call, message->name, &error);
+    if (status == API_STATUS_OK) {
+        status = vm_registry_stop(api_of(call)->config.registry, &stop, &vm, &error);
+    }
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);
@@ -246,7 +288,10 @@ static void delete_vm(struct grpc_call *call, const uint8_t *bytes, size_t lengt
     }
     const Kapsel__V1__DeleteVmRequest *message = (const Kapsel__V1__DeleteVmRequest *)request.message;
     struct api_error error;
-    enum api_status status = vm_registry_delete(api_of(call)->config.registry, message->name, &error);
+    enum api_status status = check_visible(call, message->name, &error);
+    if (status == API_STATUS_OK) {
+        status = vm_registry_delete(api_of(call)->config.registry, message->name, &error);
+    }
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);
@@ -265,7 +310,7 @@ static void get_vm(struct grpc_call *call, const uint8_t *bytes, size_t length)
     const Kapsel__V1__GetVmRequest *message = (const Kapsel__V1__GetVmRequest *)request.message;
     struct api_error error;
     const struct vm_record *vm = NULL;
-    enum api_status status = vm_registry_get(api_of(call)->config.registry, message->name, &vm, &error);
+    enum api_status status = find_visible_vm(call, message->name, &vm, &error);
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);
@@ -308,16 +353,23 @@ static void list_vms(struct grpc_call *call, const uint8_t *bytes, size_t length
         return;
     }
     const Kapsel__V1__ListVmsRequest *message = (const Kapsel__V1__ListVmsRequest *)request.message;
+    struct api_error error;
+    const char *tenant;
+    enum api_status status = filter_tenant(call, message->tenant, &tenant, &error);
+    if (status != API_STATUS_OK) {
+        api_request_free(&request);
+        api_call_fail(call, &error);
+        return;
+    }
     struct vm_list_request list = {
-        .tenant = message->tenant,
+        .tenant = tenant,
         .label_selector = (const char *const *)message->label_selector,
         .label_selector_count = message->n_label_selector,
         .page_size = message->page_size,
         .page_token = message->page_token,
     };
     struct vm_list_page page;
-    struct api_error error;
-    enum api_status status = vm_registry_list(api_of(call)->config.registry, &list, &page, &error);
+    status = vm_registry_list(api_of(call)->config.registry, &list, &page, &error);
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);
@@ -399,7 +451,11 @@ static void watch_vms(struct grpc_call *call, const uint8_t *bytes, size_t lengt
     }
     const Kapsel__V1__WatchVmsRequest *message = (const Kapsel__V1__WatchVmsRequest *)request.message;
     struct api_error error;
-    enum api_status status = validate_watch_tenant(api->config.registry, message->tenant, &error);
+    const char *tenant;
+    enum api_status status = filter_tenant(call, message->tenant, &tenant, &error);
+    if (status == API_STATUS_OK) {
+        status = validate_watch_tenant(api->config.registry, tenant, &error);
+    }
     struct vm_watch *watch = NULL;
     if (status == API_STATUS_OK) {
         watch = calloc(1, sizeof(*watch));
@@ -413,7 +469,7 @@ static void watch_vms(struct grpc_call *call, const uint8_t *bytes, size_t lengt
         return;
     }
     /* validate_watch_tenant bounded its length. */
-    memcpy(watch->tenant, message->tenant, strlen(message->tenant) + 1);
+    memcpy(watch->tenant, tenant, strlen(tenant) + 1);
     api_request_free(&request);
     watch->api = api;
     watch->call = call;
@@ -545,7 +601,7 @@ static void stream_console(struct grpc_call *call, const uint8_t *bytes, size_t 
     bool follow = !message->no_follow;
     struct api_error error;
     const struct vm_record *vm = NULL;
-    enum api_status status = vm_registry_get(api->config.registry, message->name, &vm, &error);
+    enum api_status status = find_visible_vm(call, message->name, &vm, &error);
     api_request_free(&request);
     if (status != API_STATUS_OK) {
         api_call_fail(call, &error);

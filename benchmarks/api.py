@@ -9,6 +9,7 @@ CreateVm + StartVm to the guest's /init line.
   no emulation, no lwIP, no NIC), which prices the in-system path; and QEMU's own microvm booting the same kernel,
   initramfs and command line from its start to the /init line, which prices the VM's start.
 
+Both hosts take the test tokens (integration_tests/api_system/test_tokens.txt); every call carries the operator's.
 Runs with /usr/bin/python3 (Debian's grpcio). Nothing here is a test: it prints a table.
 """
 
@@ -24,6 +25,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests"))
 import qemu_runner  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests", "api"))
+from bearer_token import BearerToken, read_tokens  # noqa: E402
 from network import free_host_port, host_tsc_khz  # noqa: E402  (sibling benchmark)
 
 import grpc  # noqa: E402
@@ -36,6 +39,13 @@ MIB = 1024 * 1024
 INIT_LINE = "KAPSEL-GUEST-INIT"
 COMMAND_LINE = "console=ttyS0 panic=-1"
 OPTIONS = [("grpc.use_local_subchannel_pool", 1), ("grpc.enable_http_proxy", 0)]
+TOKENS = os.path.join(ROOT, "integration_tests", "api_system", "test_tokens.txt")
+OPERATOR_TOKEN, _ = read_tokens(TOKENS)
+
+
+def open_channel(address):
+    """A channel whose calls carry the operator's token."""
+    return grpc.intercept_channel(open_channel(address), BearerToken(OPERATOR_TOKEN))
 
 
 def stubs(directory):
@@ -51,7 +61,7 @@ def wait_healthy(address, api, seconds):
     pb, grpc_pb = api["host"]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with grpc.insecure_channel(address, options=OPTIONS) as channel:
+        with open_channel(address) as channel:
             try:
                 grpc_pb.HostServiceStub(channel).Health(pb.HealthRequest(), timeout=5)
                 return True
@@ -89,7 +99,7 @@ def get_vm_load(address, api, name):
     errors = []
 
     def client():
-        with grpc.insecure_channel(address, options=OPTIONS) as channel:
+        with open_channel(address) as channel:
             stub = grpc_pb.VmServiceStub(channel)
             stub.GetVm(pb.GetVmRequest(name=name), timeout=30)  # connect before the clock starts
             start.wait()
@@ -151,7 +161,7 @@ def kapsel_run(args, api, log_dir):
         if not wait_healthy(address, api, 180):
             results["error"] = "the agent did not answer Health"
             return
-        with grpc.insecure_channel(address, options=OPTIONS) as channel:
+        with open_channel(address) as channel:
             kernel = upload(channel, api, args.guest_kernel)
             initrd = upload(channel, api, args.initramfs)
             pb, grpc_pb = api["vm"]
@@ -173,7 +183,8 @@ def kapsel_run(args, api, log_dir):
 
 def native_run(args, api):
     server = subprocess.Popen([args.host_server, "--port", "0", "--host-name", "bench", "--max-image-mib", "64",
-                               "--image-store-mib", "256", "--vm-memory-mib", "8192"], stdout=subprocess.PIPE,
+                               "--image-store-mib", "256", "--vm-memory-mib", "8192",
+                               "--api-tokens", args.token_hashes], stdout=subprocess.PIPE,
                               text=True)
     try:
         word, port = server.stdout.readline().split()
@@ -213,6 +224,8 @@ def main():
     parser.add_argument("--guest-kernel", required=True)
     parser.add_argument("--initramfs", required=True)
     parser.add_argument("--host-server", required=True, help="agent/api_host_server")
+    parser.add_argument("--token-hashes", required=True,
+                        help="the test tokens' hashes for api_host_server (//integration_tests:api_system_token_hashes)")
     parser.add_argument("--log-dir", default="out")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:

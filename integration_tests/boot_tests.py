@@ -527,6 +527,13 @@ def port_attach_checks(archive):
 
 API_HOST_NAME = "kapsel-api"
 API_SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api", "api_tests.py")
+# The API system's tokens (the agent holds their hashes): the suite acts as the operator and checks the tenants'.
+API_TOKENS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_system", "test_tokens.txt")
+
+
+def api_operator_token():
+    with open(API_TOKENS, encoding="utf-8") as tokens:
+        return next(line.split()[0] for line in tokens if line.split()[1:] == ["*"] and not line.startswith("#"))
 
 
 def api_extra(port):
@@ -542,7 +549,7 @@ def api_suite_from_host(port, guest_kernel, initramfs, log_dir):
         with open(log_path, "w", encoding="utf-8") as log:
             code = subprocess.run(["/usr/bin/python3", API_SUITE, "--address", "127.0.0.1:%d" % port, "--real-vms",
                                    "--kernel", guest_kernel, "--initrd", initramfs, "--host-name", API_HOST_NAME,
-                                   "--timeout-scale", "2"], stdout=log, stderr=subprocess.STDOUT, timeout=900).returncode
+                                   "--tokens", API_TOKENS, "--timeout-scale", "2"], stdout=log, stderr=subprocess.STDOUT, timeout=900).returncode
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             output = handle.read()
         summary = re.findall(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$", output, re.MULTILINE)
@@ -602,7 +609,8 @@ def kapselctl_from_host(kernel, api_archive, port_a, guest_kernel, initramfs, lo
                 script = subprocess.Popen([KAPSELCTL_SCRIPT, KAPSELCTL, "127.0.0.1:%d" % port_a,
                                            "127.0.0.1:%d" % port_b, guest_kernel, initramfs, work],
                                           stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+                                          start_new_session=True,
+                                          env=dict(os.environ, KAPSEL_TOKEN=api_operator_token()))
                 try:
                     result["code"] = script.wait(timeout=seconds)
                 except subprocess.TimeoutExpired:

@@ -5,7 +5,11 @@
   --real-vms           the agent inside QEMU, reached through a forwarded port, running real Linux VMs from the
                        kernel and initramfs given by --kernel and --initrd.
 
-Usage: /usr/bin/python3 api_tests.py --address HOST:PORT [--real-vms --kernel FILE --initrd FILE] [--only NAME...]
+Usage: /usr/bin/python3 api_tests.py --address HOST:PORT [--tokens FILE] [--real-vms --kernel FILE --initrd FILE]
+                                    [--only NAME...]
+
+With --tokens (lines "<token> <tenant>" or "<token> *", integration_tests/api_system/test_tokens.txt) the host under
+test authenticates calls: the suite acts with the operator's token, and the authentication tests check the tenants'.
 
 Python's messages and stubs are generated at test time into a temporary directory with api/generate_python_stubs.sh
 (Debian's grpc_tools, which only /usr/bin/python3 has). Prints one line per test, then
@@ -31,6 +35,9 @@ import time
 import traceback
 
 import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bearer_token import BearerToken, read_tokens  # noqa: E402 - beside this file
 
 MIB = 1024 * 1024
 CHUNK_MAX = MIB
@@ -204,6 +211,7 @@ class Suite:
         self.call_timeout = 20 * scale
         self.vm_timeout = (20 if self.fake else 240) * scale
         self.stream_timeout = (120 if self.fake else 1200) * scale
+        self.operator_token, self.tenant_tokens = read_tokens(args.tokens) if args.tokens else (None, {})
         self.channel = self.new_channel()
         self.host, self.images, self.vms = self.stubs_on(self.channel)
         self.run_id = "%06x" % random.SystemRandom().getrandbits(24)
@@ -212,17 +220,19 @@ class Suite:
         self.boot_images = None
         self.ids = 0
 
-    def new_channel(self):
+    def new_channel(self, token="operator"):
         """A channel of its own, connected: gRPC's client retries a connection attempt that fails on its side (seen
         once in some 40 runs with 40 suites at once on two CPUs, the server having seen nothing), and a server that
-        does not take connections fails here, at the deadline."""
+        does not take connections fails here, at the deadline. Its calls carry token: by default the operator's
+        (if the host takes tokens), None for none."""
         channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(channel).result(timeout=self.call_timeout)
         except grpc.FutureTimeoutError:
             channel.close()
             raise CheckFailed("could not connect to %s within %g s" % (self.address, self.call_timeout))
-        return channel
+        token = self.operator_token if token == "operator" else token
+        return grpc.intercept_channel(channel, BearerToken(token)) if token else channel
 
     def stubs_on(self, channel):
         return (self.host_grpc.HostServiceStub(channel), self.image_grpc.ImageServiceStub(channel),
@@ -350,6 +360,156 @@ class Suite:
 
 def test_health(suite):
     suite.health()
+
+
+# --- Authentication (--tokens): who a token acts for. ---
+
+
+def test_calls_without_a_valid_token_are_unauthenticated(suite):
+    if not suite.operator_token:
+        raise Skipped("the host under test takes no tokens (no --tokens)")
+    kernel, _, _ = suite.vm_images()
+    vm_name = "vms/" + suite.new_id("unauthenticated")
+    for token in (None, "not-a-token-of-this-host"):
+        channel = suite.new_channel(token)
+        try:
+            host, images, vms = suite.stubs_on(channel)
+            suite.health(channel)
+            hp, ip, vp, timeout = suite.host_pb, suite.image_pb, suite.vm_pb, suite.call_timeout
+            calls = [
+                ("GetHostInfo", lambda: host.GetHostInfo(hp.GetHostInfoRequest(), timeout=timeout)),
+                ("ListImages", lambda: images.ListImages(ip.ListImagesRequest(), timeout=timeout)),
+                ("GetImage", lambda: images.GetImage(ip.GetImageRequest(name=kernel.name), timeout=timeout)),
+                ("DeleteImage", lambda: images.DeleteImage(ip.DeleteImageRequest(name=kernel.name), timeout=timeout)),
+                ("UploadImage", lambda: images.UploadImage(suite.upload_requests(b"x"), timeout=timeout)),
+                ("CreateVm", lambda: vms.CreateVm(vp.CreateVmRequest(vm=suite.vm_message()), timeout=timeout)),
+                ("StartVm", lambda: vms.StartVm(vp.StartVmRequest(name=vm_name), timeout=timeout)),
+                ("StopVm", lambda: vms.StopVm(vp.StopVmRequest(name=vm_name), timeout=timeout)),
+                ("DeleteVm", lambda: vms.DeleteVm(vp.DeleteVmRequest(name=vm_name), timeout=timeout)),
+                ("GetVm", lambda: vms.GetVm(vp.GetVmRequest(name=vm_name), timeout=timeout)),
+                ("ListVms", lambda: vms.ListVms(vp.ListVmsRequest(), timeout=timeout)),
+                ("WatchVms", lambda: next(vms.WatchVms(vp.WatchVmsRequest(), timeout=timeout))),
+                ("StreamConsole", lambda: next(vms.StreamConsole(vp.StreamConsoleRequest(name=vm_name),
+                                                                 timeout=timeout))),
+            ]
+            for name, call in calls:
+                what = "%s with %s" % (name, "no token" if token is None else "a token the host does not know")
+                try:
+                    call()
+                except grpc.RpcError as error:
+                    expect(error.code() == grpc.StatusCode.UNAUTHENTICATED,
+                           "%s: %s %r, expected UNAUTHENTICATED" % (what, error.code(), error.details()))
+                    expect((error.details() or "").startswith("authorization: "),
+                           "%s: message %r does not name the authorization header" % (what, error.details()))
+                    continue
+                raise CheckFailed("%s succeeded" % what)
+        finally:
+            channel.close()
+    # The image, the VM name and the store are as before: nothing was done.
+    suite.expect_error(grpc.StatusCode.NOT_FOUND, vm_name, suite.vms.GetVm, suite.vm_pb.GetVmRequest(name=vm_name))
+    expect_equal(suite.call(suite.images.GetImage, suite.image_pb.GetImageRequest(name=kernel.name)).sha256,
+                 kernel.sha256, "the kernel image after DeleteImage without a valid token")
+
+
+def tenant_channels(suite):
+    """Two tenants and channels with their tokens: ((tenant, channel), (tenant, channel))."""
+    if len(suite.tenant_tokens) < 2:
+        raise Skipped("needs --tokens with two tenants' tokens")
+    (a, a_token), (b, b_token) = sorted(suite.tenant_tokens.items())[:2]
+    return (a, suite.new_channel(a_token)), (b, suite.new_channel(b_token))
+
+
+def next_event_not_of(watch, name, what):
+    """The watch's next event, which must not be about the VM name."""
+    event = next(watch)
+    expect(event.vm.name != name, "%s: an event about %s" % (what, name))
+    return event
+
+
+def test_tenant_tokens_see_only_their_own_vms(suite):
+    (a, a_channel), (b, b_channel) = tenant_channels(suite)
+    pb = suite.vm_pb
+    names = []
+    try:
+        _, _, a_vms = suite.stubs_on(a_channel)
+        _, b_images, b_vms = suite.stubs_on(b_channel)
+        _, _, disk = suite.vm_images()
+        with_disk = [pb.Disk(image=disk.name, read_only=True)]
+        b_watch = b_vms.WatchVms(pb.WatchVmsRequest(), timeout=suite.stream_timeout)
+        a_vm = suite.call(a_vms.CreateVm, pb.CreateVmRequest(vm_id=suite.new_id("tenant-a"),
+                                                             vm=suite.vm_message(tenant=a, disks=with_disk)))
+        names.append(a_vm.name)
+        expect_equal(a_vm.tenant, a, "the VM tenant %s created" % a)
+        expect_equal(suite.call(a_vms.GetVm, pb.GetVmRequest(name=a_vm.name)).name, a_vm.name, "GetVm by its tenant")
+        # To another tenant the VM is not there: the same answer as for a name nobody has.
+        other = "tenant %s on %s's VM" % (b, a)
+        for method_name, request in (("GetVm", pb.GetVmRequest(name=a_vm.name)),
+                                     ("StartVm", pb.StartVmRequest(name=a_vm.name)),
+                                     ("StopVm", pb.StopVmRequest(name=a_vm.name, force=True)),
+                                     ("DeleteVm", pb.DeleteVmRequest(name=a_vm.name))):
+            suite.expect_error(grpc.StatusCode.NOT_FOUND, "name: %s not found" % a_vm.name,
+                               getattr(b_vms, method_name), request, "%s: %s" % (other, method_name))
+        try:
+            next(b_vms.StreamConsole(pb.StreamConsoleRequest(name=a_vm.name), timeout=suite.call_timeout))
+            raise CheckFailed("%s: StreamConsole answered" % other)
+        except grpc.RpcError as error:
+            expect_equal(error.code(), grpc.StatusCode.NOT_FOUND, "%s: StreamConsole" % other)
+        listed = suite.call(b_vms.ListVms, pb.ListVmsRequest()).vms
+        expect(all(vm.tenant == b for vm in listed), "ListVms by %s lists %r" % (b, [vm.name for vm in listed]))
+        denied = "tenant: this token acts for tenant %s only" % b
+        suite.expect_error(grpc.StatusCode.PERMISSION_DENIED, denied, b_vms.ListVms, pb.ListVmsRequest(tenant=a))
+        try:
+            next(b_vms.WatchVms(pb.WatchVmsRequest(tenant=a), timeout=suite.call_timeout))
+            raise CheckFailed("WatchVms of tenant %s by %s answered" % (a, b))
+        except grpc.RpcError as error:
+            expect_equal(error.code(), grpc.StatusCode.PERMISSION_DENIED, "WatchVms of tenant %s by %s" % (a, b))
+        suite.expect_error(grpc.StatusCode.PERMISSION_DENIED, "vm.tenant: this token acts for tenant %s only" % b,
+                           b_vms.CreateVm, pb.CreateVmRequest(vm=suite.vm_message(tenant=a)))
+        # B's own VM: its watch reports it, and nothing about A's before it.
+        b_vm = suite.call(b_vms.CreateVm, pb.CreateVmRequest(vm_id=suite.new_id("tenant-b"),
+                                                             vm=suite.vm_message(tenant=b, disks=with_disk)))
+        names.append(b_vm.name)
+        event = next_event_not_of(b_watch, a_vm.name, "%s's watch" % b)
+        while event.vm.name != b_vm.name:
+            expect_equal(event.vm.tenant, b, "%s's watch: an event of %s" % (b, event.vm.name))
+            event = next_event_not_of(b_watch, a_vm.name, "%s's watch" % b)
+        b_watch.cancel()
+        # An image both use: each tenant sees only its own VM among its users; the operator sees both.
+        request = suite.image_pb.GetImageRequest(name=disk.name)
+        b_users = list(suite.call(b_images.GetImage, request).used_by)
+        expect_equal(b_users, [b_vm.name], "Image.used_by as %s sees it" % b)
+        all_users = set(suite.call(suite.images.GetImage, request).used_by)
+        expect({a_vm.name, b_vm.name} <= all_users, "Image.used_by as the operator sees it: %r" % sorted(all_users))
+        listed = [vm.name for vm in suite.list_vms().vms]
+        expect(a_vm.name in listed and b_vm.name in listed, "the operator's ListVms: %r" % listed)
+    finally:
+        for name in names:
+            suite.delete_vm_when_ended(name)
+        a_channel.close()
+        b_channel.close()
+
+
+def test_tenant_tokens_cannot_change_images(suite):
+    (_, a_channel), (b, b_channel) = tenant_channels(suite)
+    a_channel.close()
+    try:
+        _, b_images, _ = suite.stubs_on(b_channel)
+        kernel, _, _ = suite.vm_images()
+        denied = "needs an operator's token (this one acts for tenant %s)" % b
+        try:
+            b_images.UploadImage(suite.upload_requests(b"a tenant's own kernel"), timeout=suite.call_timeout)
+            raise CheckFailed("UploadImage by tenant %s succeeded" % b)
+        except grpc.RpcError as error:
+            expect_equal(error.code(), grpc.StatusCode.PERMISSION_DENIED, "UploadImage by tenant %s" % b)
+            expect(denied in (error.details() or ""), "UploadImage by %s: %r" % (b, error.details()))
+        suite.expect_error(grpc.StatusCode.PERMISSION_DENIED, denied, b_images.DeleteImage,
+                           suite.image_pb.DeleteImageRequest(name=kernel.name))
+        listed = [image.name for image in suite.call(b_images.ListImages, suite.image_pb.ListImagesRequest()).images]
+        expect(kernel.name in listed, "ListImages by tenant %s lacks the host's kernel image" % b)
+        expect_equal(suite.call(suite.images.GetImage, suite.image_pb.GetImageRequest(name=kernel.name)).name,
+                     kernel.name, "the kernel image after tenant %s's DeleteImage" % b)
+    finally:
+        b_channel.close()
 
 
 def test_host_info(suite):
@@ -1126,9 +1286,11 @@ def hpack_literal(name, value):
     return (b"\x00" + hpack_integer(len(name), 7, 0) + name + hpack_integer(len(value), 7, 0) + value)
 
 
-def request_headers(path):
+def request_headers(suite, path):
     fields = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "kapsel"),
               ("content-type", "application/grpc"), ("te", "trailers")]
+    if suite.operator_token:
+        fields.append(("authorization", "Bearer " + suite.operator_token))
     return b"".join(hpack_literal(name, value) for name, value in fields)
 
 
@@ -1227,7 +1389,7 @@ def expect_trailers_only(frames, what):
 def check_health_on(suite, connection, stream_id):
     """A Health call on the raw connection itself: it still serves."""
     connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, stream_id, request_headers(
-        "/kapsel.v1.HostService/Health")) + frame(FRAME_DATA, FLAG_END_STREAM, stream_id, grpc_message(b"")))
+        suite, "/kapsel.v1.HostService/Health")) + frame(FRAME_DATA, FLAG_END_STREAM, stream_id, grpc_message(b"")))
     frames = connection.wait_for_stream_end(stream_id)
     data = b"".join(payload for frame_type, _, _, payload in frames if frame_type == FRAME_DATA)
     expect(len(data) >= 5, "Health on the same connection: no message (frames %r)" % [(f[0], f[1]) for f in frames])
@@ -1291,7 +1453,8 @@ def test_raw_truncated_frames(suite):
     connection = RawConnection(suite)
     try:
         connection.start()
-        headers = frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, request_headers("/kapsel.v1.HostService/Health"))
+        headers = frame(FRAME_HEADERS, FLAG_END_HEADERS, 1,
+                        request_headers(suite, "/kapsel.v1.HostService/Health"))
         connection.send(struct.pack(">I", 200)[1:] + headers[3:9] + headers[9:29])
         connection.socket.shutdown(socket.SHUT_WR)
         connection.wait_for_close()
@@ -1301,7 +1464,8 @@ def test_raw_truncated_frames(suite):
     connection = RawConnection(suite)
     try:
         connection.start()
-        connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, request_headers("/kapsel.v1.VmService/GetVm")))
+        connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1,
+                              request_headers(suite, "/kapsel.v1.VmService/GetVm")))
         connection.send(frame(FRAME_DATA, FLAG_END_STREAM, 1, grpc_message(b"\x0a\x08vms/vm-1")[:9]))
         expect_trailers_only(connection.wait_for_stream_end(1), "a message cut short")
         check_health_on(suite, connection, 3)
@@ -1314,7 +1478,8 @@ def test_raw_length_prefix_over_the_limit(suite):
     connection = RawConnection(suite)
     try:
         connection.start()
-        connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, request_headers("/kapsel.v1.VmService/GetVm")))
+        connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1,
+                              request_headers(suite, "/kapsel.v1.VmService/GetVm")))
         connection.send(frame(FRAME_DATA, 0, 1, grpc_message(b"\x0a\x02vm", claimed_length=0xFFFFFFF0)))
         expect_trailers_only(connection.wait_for_stream_end(1), "a message prefix of 4 GiB")
         check_health_on(suite, connection, 3)
@@ -1327,7 +1492,8 @@ def test_raw_protobuf_that_does_not_parse(suite):
     connection = RawConnection(suite)
     try:
         connection.start()
-        connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, request_headers("/kapsel.v1.VmService/GetVm")))
+        connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1,
+                              request_headers(suite, "/kapsel.v1.VmService/GetVm")))
         # Field 1, length 255, then one byte.
         connection.send(frame(FRAME_DATA, FLAG_END_STREAM, 1, grpc_message(b"\x0a\xff\x01v")))
         expect_trailers_only(connection.wait_for_stream_end(1), "a protobuf that does not parse")
@@ -1344,7 +1510,7 @@ def test_raw_half_close_without_a_message(suite):
         for stream_id, path in ((1, "/kapsel.v1.VmService/GetVm"), (3, "/kapsel.v1.ImageService/UploadImage"),
                                 (5, "/kapsel.v1.VmService/WatchVms")):
             connection.send(frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, stream_id,
-                                  request_headers(path)))
+                                  request_headers(suite, path)))
             expect_trailers_only(connection.wait_for_stream_end(stream_id), "%s without a message" % path)
         check_health_on(suite, connection, 7)
     finally:
@@ -1391,6 +1557,9 @@ def test_grpc_malformed_requests_answer_with_status(suite):
 
 TESTS = [
     test_health,
+    test_calls_without_a_valid_token_are_unauthenticated,
+    test_tenant_tokens_see_only_their_own_vms,
+    test_tenant_tokens_cannot_change_images,
     test_host_info,
     test_image_upload_chunked,
     test_image_upload_two_clients_concurrently,
@@ -1441,6 +1610,7 @@ def parse_arguments():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--address", required=True, help="the API's host:port")
+    parser.add_argument("--tokens", help="the host's test tokens (<token> <tenant or *> lines): act as the operator")
     parser.add_argument("--real-vms", action="store_true", help="the agent runs real Linux VMs (default: fake)")
     parser.add_argument("--kernel", help="with --real-vms: the guest kernel (bzImage) to upload")
     parser.add_argument("--initrd", help="with --real-vms: the guest initramfs to upload")

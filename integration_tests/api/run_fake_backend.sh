@@ -4,13 +4,17 @@
 # /usr/bin/python3 (the only interpreter with grpcio here), then stops the server with SIGTERM; fails if a test failed
 # or the server did not end cleanly (it runs under ASan/UBSan, and LeakSanitizer checks that ending every connection
 # and VM freed everything).
-# Usage: run_fake_backend.sh <api_host_server> <api_tests.py> <generate_python_stubs.sh> [api_tests.py options...]
+# The server takes the test tokens' hashes (--api-tokens), the suite the tokens themselves (--tokens).
+# Usage: run_fake_backend.sh <api_host_server> <api_tests.py> <generate_python_stubs.sh> <token hashes> <tokens>
+#                            [api_tests.py options...]
 set -euo pipefail
 
 server="$1"
 suite="$2"
 stubs_script="$3"
-shift 3
+token_hashes="$4"
+tokens="$5"
+shift 5
 python=/usr/bin/python3
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 
@@ -26,7 +30,7 @@ mkfifo "$fifo"
 # Small limits so that the suite's quota and store checks need few bytes: 64 MiB images, a 256 MiB store, 8 GiB of
 # guest RAM; guests tick every 50 ms and take 200 ms to power off.
 "$server" --port 0 --host-name fake-host --tick-ms 50 --shutdown-ms 200 --max-image-mib 64 --image-store-mib 256 \
-    --vm-memory-mib 8192 >"$fifo" 2>"$work/server.log" &
+    --vm-memory-mib 8192 --api-tokens "$token_hashes" >"$fifo" 2>"$work/server.log" &
 server_pid=$!
 exec 3<"$fifo"
 show_server_log() {
@@ -41,7 +45,8 @@ if ! read -r -t 20 -u 3 word port || [[ "$word" != port ]]; then
 fi
 
 suite_status=0
-"$python" "$suite" --address "127.0.0.1:$port" --stubs-script "$stubs_script" --host-name fake-host "$@" |
+"$python" "$suite" --address "127.0.0.1:$port" --stubs-script "$stubs_script" --host-name fake-host \
+    --tokens "$tokens" "$@" |
     tee "$work/suite.log" || suite_status=$?
 
 server_status=0

@@ -28,6 +28,8 @@ struct grpc_server {
     uint32_t max_header_list_size;
     uint64_t (*clock_ms)(void *context);
     void *clock_context;
+    grpc_authenticate_callback authenticate;
+    void *authenticate_context;
     nghttp2_session_callbacks *callbacks; /* the same for every connection */
     nghttp2_option *options;
 };
@@ -60,6 +62,7 @@ struct request_headers {
     bool has_timeout;
     uint64_t timeout_ms;
     char *path;
+    char *authorization; /* the authorization header's value, or NULL */
 };
 
 struct grpc_call {
@@ -70,6 +73,7 @@ struct grpc_call {
     enum call_phase phase;
     bool owned_by_service;
     const struct grpc_method *method;
+    const void *principal; /* what authenticate returned for the call; NULL without authentication */
     void *user_data;
     uint64_t deadline_ms;
     struct request_headers headers;
@@ -310,6 +314,7 @@ static void free_call(struct grpc_call *call)
 {
     unlink_call(call);
     free(call->headers.path);
+    free(call->headers.authorization);
     grpc_message_reader_release(&call->reader);
     free(call->request);
     grpc_send_queue_release(&call->send_queue);
@@ -378,6 +383,16 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
         }
         memcpy(headers->path, value, value_length);
         headers->path[value_length] = '\0';
+    } else if (bytes_equal(name, name_length, "authorization")) {
+        /* A repeated header replaces the earlier one; either way the value is kept whole, within the list size. */
+        char *copy = malloc(value_length + 1);
+        if (copy == NULL) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
+        memcpy(copy, value, value_length);
+        copy[value_length] = '\0';
+        free(headers->authorization);
+        headers->authorization = copy;
     } else if (bytes_equal(name, name_length, "content-type")) {
         headers->content_type_is_grpc = is_grpc_content_type(value, value_length);
     } else if (bytes_equal(name, name_length, "grpc-timeout")) {
@@ -413,6 +428,17 @@ static void start_call(struct grpc_call *call)
         submit_status(call, "200", GRPC_STATUS_UNIMPLEMENTED, message);
         return;
     }
+    if (server->authenticate != NULL && !call->method->anonymous) {
+        const char *refusal = NULL;
+        call->principal = server->authenticate(server->authenticate_context, headers->authorization, &refusal);
+        if (call->principal == NULL) {
+            submit_status(call, "200", GRPC_STATUS_UNAUTHENTICATED,
+                          refusal != NULL ? refusal : "authorization: not accepted");
+            return;
+        }
+    }
+    free(headers->authorization);
+    headers->authorization = NULL;
     if (headers->has_timeout) {
         /* Saturating below GRPC_NO_DEADLINE, which would mean none. */
         uint64_t now = server->clock_ms(server->clock_context);
@@ -618,6 +644,8 @@ struct grpc_server *grpc_server_create(const struct grpc_server_config *config)
         config->max_header_list_size != 0 ? config->max_header_list_size : GRPC_DEFAULT_MAX_HEADER_LIST_SIZE;
     server->clock_ms = config->clock_ms;
     server->clock_context = config->clock_context;
+    server->authenticate = config->authenticate;
+    server->authenticate_context = config->authenticate_context;
     if (nghttp2_session_callbacks_new(&server->callbacks) != 0) {
         free(server);
         return NULL;
@@ -807,6 +835,11 @@ uint64_t grpc_connection_next_deadline_ms(const struct grpc_connection *connecti
         }
     }
     return earliest;
+}
+
+const void *grpc_call_principal(const struct grpc_call *call)
+{
+    return call->principal;
 }
 
 const struct grpc_method *grpc_call_method(const struct grpc_call *call)

@@ -41,6 +41,8 @@ struct service_log {
     struct grpc_call *cancelled;
     uint8_t last_message[64];
     size_t last_message_length;
+    const void *principal; /* grpc_call_principal of the last request */
+    unsigned authentications;
 };
 
 static struct service_log log_;
@@ -62,6 +64,7 @@ static void remember(const uint8_t *message, size_t length)
 static void echo_request(struct grpc_call *call, const uint8_t *message, size_t length)
 {
     log_.requests++;
+    log_.principal = grpc_call_principal(call);
     remember(message, length);
     assert_int_equal(grpc_call_send_message(call, message, length), GRPC_RESULT_OK);
     assert_int_equal(grpc_call_finish(call, GRPC_STATUS_OK, NULL), GRPC_RESULT_OK);
@@ -136,7 +139,31 @@ static const struct grpc_method methods[] = {
      .on_request = hold_request,
      .on_cancel = record_cancel},
     {.path = "/test.Echo/Fail", .kind = GRPC_METHOD_UNARY, .on_request = fail_request, .on_cancel = record_cancel},
+    {.path = "/test.Echo/Anonymous",
+     .kind = GRPC_METHOD_UNARY,
+     .on_request = echo_request,
+     .on_cancel = record_cancel,
+     .anonymous = true},
 };
+
+/* The one principal the authenticating server knows: "Bearer good". */
+static const char good_principal[] = "the holder of the good token";
+static bool authenticating;
+
+static const void *authenticate(void *context, const char *authorization, const char **refusal)
+{
+    (void)context;
+    log_.authentications++;
+    if (authorization == NULL) {
+        *refusal = "no credentials";
+        return NULL;
+    }
+    if (strcmp(authorization, "Bearer good") != 0) {
+        *refusal = "unknown credentials";
+        return NULL;
+    }
+    return good_principal;
+}
 
 static struct grpc_server *server;
 static struct grpc_connection *connection;
@@ -150,6 +177,7 @@ static struct grpc_server *make_server(void)
         .max_concurrent_streams = MAX_STREAMS,
         .max_header_list_size = MAX_HEADER_LIST,
         .clock_ms = fake_clock,
+        .authenticate = authenticating ? authenticate : NULL,
     };
     return grpc_server_create(&config);
 }
@@ -169,6 +197,14 @@ static int connect_with(size_t output_chunk, bool manual_window)
 static int set_up(void **state)
 {
     (void)state;
+    return connect_with(0, false);
+}
+
+/* A server whose calls must authenticate (authenticate above). */
+static int set_up_authenticating(void **state)
+{
+    (void)state;
+    authenticating = true;
     return connect_with(0, false);
 }
 
@@ -192,6 +228,7 @@ static int tear_down(void **state)
     grpc_test_client_release(&client);
     grpc_connection_destroy(connection);
     grpc_server_destroy(server);
+    authenticating = false;
     return 0;
 }
 
@@ -342,6 +379,65 @@ static void test_unknown_method_is_unimplemented(void **state)
     assert_trailers_only(stream, GRPC_STATUS_UNIMPLEMENTED, false);
     assert_string_equal(stream->grpc_message, "unknown method /test.Echo/Nope");
     assert_int_equal(log_.requests + log_.messages + log_.cancels, 0);
+}
+
+/* The request's authorization header, or none. */
+static struct grpc_test_stream *start_authorized(const char *path, const char *authorization)
+{
+    struct grpc_test_request request = {
+        .path = path, .extra_name = authorization ? "authorization" : NULL, .extra_value = authorization};
+    struct grpc_test_stream *stream = grpc_test_client_start(&client, &request);
+    assert_non_null(stream);
+    return stream;
+}
+
+static void test_calls_without_good_credentials_are_unauthenticated(void **state)
+{
+    (void)state;
+    struct grpc_test_stream *none = start_authorized("/test.Echo/Unary", NULL);
+    send_text(none, "x", true);
+    struct grpc_test_stream *bad = start_authorized("/test.Echo/Unary", "Bearer bad");
+    send_text(bad, "x", true);
+    pump();
+    assert_trailers_only(none, GRPC_STATUS_UNAUTHENTICATED, false);
+    assert_string_equal(none->grpc_message, "no credentials");
+    assert_trailers_only(bad, GRPC_STATUS_UNAUTHENTICATED, false);
+    assert_string_equal(bad->grpc_message, "unknown credentials");
+    assert_int_equal(log_.requests + log_.cancels, 0);
+    assert_int_equal(log_.authentications, 2);
+}
+
+static void test_the_service_sees_the_principal(void **state)
+{
+    (void)state;
+    struct grpc_test_stream *stream = start_authorized("/test.Echo/Unary", "Bearer good");
+    send_text(stream, "x", true);
+    pump();
+    assert_status(stream, GRPC_STATUS_OK, false);
+    assert_int_equal(log_.requests, 1);
+    assert_ptr_equal(log_.principal, good_principal);
+}
+
+static void test_anonymous_methods_need_no_credentials(void **state)
+{
+    (void)state;
+    struct grpc_test_stream *stream = start_authorized("/test.Echo/Anonymous", NULL);
+    send_text(stream, "x", true);
+    pump();
+    assert_status(stream, GRPC_STATUS_OK, false);
+    assert_int_equal(log_.requests, 1);
+    assert_null(log_.principal);
+    assert_int_equal(log_.authentications, 0);
+}
+
+static void test_without_authentication_there_is_no_principal(void **state)
+{
+    (void)state;
+    struct grpc_test_stream *stream = start_authorized("/test.Echo/Unary", "Bearer good");
+    send_text(stream, "x", true);
+    pump();
+    assert_status(stream, GRPC_STATUS_OK, false);
+    assert_null(log_.principal);
 }
 
 static void test_wrong_content_type_is_refused_with_415(void **state)
@@ -939,6 +1035,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_stream_of_many_chunks, set_up_with_tiny_pulls, tear_down),
         cmocka_unit_test_setup_teardown(test_unknown_method_is_unimplemented, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_wrong_content_type_is_refused_with_415, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(test_calls_without_good_credentials_are_unauthenticated, set_up_authenticating,
+                                        tear_down),
+        cmocka_unit_test_setup_teardown(test_the_service_sees_the_principal, set_up_authenticating, tear_down),
+        cmocka_unit_test_setup_teardown(test_anonymous_methods_need_no_credentials, set_up_authenticating, tear_down),
+        cmocka_unit_test_setup_teardown(test_without_authentication_there_is_no_principal, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_method_other_than_post_is_refused_with_405, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_oversized_message_is_refused_at_its_prefix, set_up, tear_down),
         cmocka_unit_test_setup_teardown(test_message_of_exactly_the_limit_is_accepted, set_up, tear_down),

@@ -21,6 +21,8 @@
  *   - :method other than POST: HTTP 405; content-type not application/grpc[+...|;...]: HTTP 415 (gRPC's spec, so
  *     that no plain HTTP client takes the answer for success); both also carry grpc-status INTERNAL.
  *   - a :path that no method has: UNIMPLEMENTED.
+ *   - with an authenticate callback, a method that is not anonymous whose request the callback refuses (its
+ *     authorization header, or none): UNAUTHENTICATED with the callback's reason. The service never sees the call.
  *   - request headers larger than max_header_list_size: RESOURCE_EXHAUSTED.
  *   - a message with the compressed flag (no compression is supported; responses say grpc-accept-encoding:
  *     identity): UNIMPLEMENTED. Any other flag value: INTERNAL.
@@ -96,7 +98,15 @@ struct grpc_method {
     grpc_call_callback on_half_close; /* CLIENT_STREAMING: the client sent its last message */
     grpc_call_callback on_cancel;     /* every kind: the call ended without the service (see above); may be NULL */
     void *context;                    /* the service's, for its callbacks: grpc_call_method(call)->context */
+    bool anonymous;                   /* served without authentication (a health check) */
 };
+
+/*
+ * Decides who a call acts for from its authorization header's value (NULL: the request had none): the principal,
+ * which the services read with grpc_call_principal and which must outlive the call, or NULL to refuse the call with
+ * *refusal (a static text) as its UNAUTHENTICATED message.
+ */
+typedef const void *(*grpc_authenticate_callback)(void *context, const char *authorization, const char **refusal);
 
 struct grpc_server_config {
     const struct grpc_method *methods; /* not copied: must outlive the server */
@@ -105,6 +115,8 @@ struct grpc_server_config {
     uint32_t max_header_list_size;       /* SETTINGS_MAX_HEADER_LIST_SIZE, enforced on requests; 0: the default */
     uint64_t (*clock_ms)(void *context); /* a monotonic clock in milliseconds, for grpc-timeout deadlines */
     void *clock_context;
+    grpc_authenticate_callback authenticate; /* NULL: every call is served, with no principal */
+    void *authenticate_context;
 };
 
 /* NULL if out of memory or the configuration is invalid (no clock, a method without its callbacks, a path twice). */
@@ -145,6 +157,9 @@ void grpc_connection_tick(struct grpc_connection *connection, uint64_t now_ms);
 uint64_t grpc_connection_next_deadline_ms(const struct grpc_connection *connection);
 
 const struct grpc_method *grpc_call_method(const struct grpc_call *call);
+
+/* What the server's authenticate callback returned for the call; NULL without one or for an anonymous method. */
+const void *grpc_call_principal(const struct grpc_call *call);
 
 struct grpc_connection *grpc_call_connection(const struct grpc_call *call);
 
