@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # //integration_tests/sdk:sdk_tests_fake_backend: runs every kapselctl command against agent/api_host_server (two of
 # them, "alpha" and "beta", on free ports) and checks exit codes, outputs and, for --output json, that the output
-# parses (Debian's /usr/bin/python3) and holds what it should; then fleet mode over both servers and a dead address.
+# parses (Debian's /usr/bin/python3) and holds what it should; then fleet mode over both servers and a dead address;
+# then API tokens (--token, KAPSEL_TOKEN, exit 9) against a third server, "secure", started with --api-tokens.
 # Ends with "N passed, N failed"; fails if a check failed or a server did not end cleanly (they run under
 # ASan/UBSan, and LeakSanitizer checks that every call and stream was ended).
 # Usage: run_sdk_tests.sh <kapselctl> <api_host_server>
@@ -14,17 +15,22 @@ python=/usr/bin/python3
 passed=0
 failed=0
 server_pids=()
+server_names=()
+unset KAPSEL_TOKEN # the token checks give theirs explicitly
 
 # --- Servers ---
 
-# start_server NAME VM_MEMORY_MIB: starts a server, sets port_NAME once it listens (the port comes through a FIFO).
+# start_server NAME VM_MEMORY_MIB [OPTIONS...]: starts a server, sets port_NAME once it listens (the port comes through
+# a FIFO).
 start_server() {
     local name="$1" memory="$2" fifo="$work/$1.port" word port
+    shift 2
     rm -f "$fifo"
     mkfifo "$fifo"
     "$server" --port 0 --host-name "$name" --tick-ms 40 --shutdown-ms 150 --max-image-mib 16 --image-store-mib 64 \
-        --vm-memory-mib "$memory" >"$fifo" 2>"$work/$name.log" &
+        --vm-memory-mib "$memory" "$@" >"$fifo" 2>"$work/$name.log" &
     server_pids+=($!)
+    server_names+=("$name")
     if ! read -r -t 20 word port <"$fifo" || [[ "$word" != port ]]; then
         echo "FAIL: api_host_server $name did not report its port" >&2
         cat "$work/$name.log" >&2
@@ -245,13 +251,116 @@ expect "fleet with every host down: exit 6" 6 '^1 hosts: 0 ok, 1 failed$'
 run --fleet "$work/hosts.txt" vm get sp-1
 expect "fleet: a command without fleet mode is a usage error" 2 "does not work with --fleet" err
 
+# --- API tokens: a server started with --api-tokens, an operator's token and the tokens of tenants acme and globex ---
+
+{
+    echo "# <SHA-256 of the token> <tenant, or * for the operator>"
+    for entry in "operator-test-token *" "acme-test-token acme" "globex-test-token globex"; do
+        printf '%s %s\n' "$(printf '%s' "${entry% *}" | sha256sum | cut -d' ' -f1)" "${entry#* }"
+    done
+} >"$work/api-tokens.txt"
+start_server secure 1024 --api-tokens "$work/api-tokens.txt"
+secure="127.0.0.1:$port_secure"
+head -c 50000 /dev/urandom >"$work/secure-kernel"
+head -c 60000 /dev/urandom >"$work/acme-image"
+secure_kernel_sha="$(sha256sum "$work/secure-kernel" | cut -d' ' -f1)"
+
+# s ARGS...: kapselctl on the secure server; everything it prints is kept in secure-output too (no token may be in it).
+s() {
+    run --host "$secure" "$@"
+    cat "$work/out" "$work/err" >>"$work/secure-output"
+}
+
+# no_hint NAME: the last run did not suggest giving a token (it gave one).
+no_hint() {
+    if grep -q "give --token" "$work/err"; then
+        fail "$1"
+    else
+        pass "$1"
+    fi
+}
+
+s vm list
+expect "tokens: no token is UNAUTHENTICATED, exit 9" 9 "ListVms: UNAUTHENTICATED" err
+grep -q "give --token TOKEN or set KAPSEL_TOKEN" "$work/err" && pass "tokens: without a token, how to give one" ||
+    fail "tokens: without a token, how to give one"
+s --token wrong-test-token vm list
+expect "tokens: an unknown token is UNAUTHENTICATED, exit 9" 9 "UNAUTHENTICATED" err
+no_hint "tokens: an unknown token is not told to give one"
+KAPSEL_TOKEN=wrong-test-token s image list
+expect "tokens: an unknown KAPSEL_TOKEN is UNAUTHENTICATED, exit 9" 9 "UNAUTHENTICATED" err
+no_hint "tokens: KAPSEL_TOKEN is sent"
+KAPSEL_TOKEN="two words" s vm list
+expect "tokens: a malformed KAPSEL_TOKEN is a usage error, exit 2" 2 "KAPSEL_TOKEN must be 1 to 512 characters" err
+s host health
+expect "tokens: host health needs no token" 0 '^SERVING$'
+
+KAPSEL_TOKEN=operator-test-token s -o json image push "$work/secure-kernel"
+expect_json "tokens: the operator pushes an image (KAPSEL_TOKEN)" 0 "doc['sha256'] == '$secure_kernel_sha'"
+s --token acme-test-token image push "$work/acme-image"
+expect "tokens: a tenant cannot push an image, exit 9" 9 "UploadImage: PERMISSION_DENIED" err
+s --token acme-test-token image rm "$secure_kernel_sha"
+expect "tokens: a tenant cannot delete an image, exit 9" 9 "PERMISSION_DENIED" err
+s --token acme-test-token image get "$secure_kernel_sha"
+expect "tokens: a tenant gets images" 0 "^Name: +images/$secure_kernel_sha$"
+
+s --token acme-test-token vm create --kernel "$secure_kernel_sha" --tenant acme --id acme-1 --memory 128
+expect "tokens: acme creates a VM of acme (--token)" 0 '^Tenant: +acme$'
+KAPSEL_TOKEN=globex-test-token s --token acme-test-token vm get acme-1
+expect "tokens: --token wins over KAPSEL_TOKEN" 0 '^Name: +vms/acme-1$'
+KAPSEL_TOKEN=acme-test-token s --token "" vm get acme-1
+expect "tokens: --token \"\" sends none, KAPSEL_TOKEN notwithstanding" 9 "UNAUTHENTICATED" err
+s --token globex-test-token vm create --kernel "$secure_kernel_sha" --tenant globex --id globex-1 --memory 128
+expect "tokens: globex creates a VM of globex" 0 '^Tenant: +globex$'
+s --token globex-test-token vm create --kernel "$secure_kernel_sha" --tenant acme --id globex-2 --memory 128
+expect "tokens: globex cannot create a VM for acme, exit 9" 9 "CreateVm: PERMISSION_DENIED" err
+s --token globex-test-token vm get acme-1
+expect "tokens: globex does not find acme's VM, exit 1" 1 "vms/acme-1: NOT_FOUND" err
+s --token globex-test-token vm delete acme-1
+expect "tokens: globex cannot delete acme's VM (NOT_FOUND), exit 1" 1 "vms/acme-1: NOT_FOUND" err
+s --token globex-test-token -o json vm list
+expect_json "tokens: globex lists its own VMs only" 0 '[vm["name"] for vm in doc] == ["vms/globex-1"]'
+s --token globex-test-token vm list --tenant acme
+expect "tokens: globex cannot list acme's VMs, exit 9" 9 "ListVms: PERMISSION_DENIED" err
+s --token globex-test-token vm watch --tenant acme --count 1
+expect "tokens: globex cannot watch acme's VMs, exit 9" 9 "WatchVms: PERMISSION_DENIED" err
+s --token acme-test-token -o json vm watch --count 1
+expect_json "tokens: acme watches its VMs (a stream with the token)" 0 \
+    '[d["vm"]["name"] for d in docs] == ["vms/acme-1"]' lines
+s --token operator-test-token -o json vm list
+expect_json "tokens: the operator sees both tenants' VMs" 0 \
+    '[(vm["name"], vm["tenant"]) for vm in doc] == [("vms/acme-1", "acme"), ("vms/globex-1", "globex")]'
+
+# Every host of a fleet gets the token: with acme's, the open alpha and the secure server both answer.
+printf 'alpha %s\nsecure %s\n' "$alpha" "$secure" >"$work/secure-hosts.txt"
+run --fleet "$work/secure-hosts.txt" --token acme-test-token -o json vm list --tenant acme
+cat "$work/out" "$work/err" >>"$work/secure-output"
+expect_json "tokens: fleet mode sends the token to every host" 0 \
+    '[h["ok"] for h in doc["hosts"]] == [True, True] and [vm["name"] for vm in doc["hosts"][1]["vms"]] == ["vms/acme-1"]'
+run --fleet "$work/secure-hosts.txt" -o json vm list
+expect_json "tokens: fleet without a token: the secure host fails, exit 5" 5 \
+    '[h["ok"] for h in doc["hosts"]] == [True, False] and doc["hosts"][1]["error"]["code"] == "UNAUTHENTICATED"'
+run --fleet "$work/secure-hosts.txt" --token globex-test-token host info
+cat "$work/out" "$work/err" >>"$work/secure-output"
+expect "tokens: fleet host info with a token" 0 '^2 hosts: 2 ok, 0 failed$'
+
+for vm in acme-1 globex-1; do
+    s --token operator-test-token vm delete "$vm"
+    expect "tokens: the operator deletes $vm" 0 "^vms/$vm deleted$"
+done
+if grep -q "test-token" "$work/secure-output"; then
+    fail "tokens: no output shows a token"
+else
+    pass "tokens: no output shows a token"
+fi
+
 # --- The servers end cleanly (every stream and call of the CLI ended, nothing leaked) ---
 
 for index in "${!server_pids[@]}"; do
     kill -TERM "${server_pids[$index]}" 2>/dev/null
     server_status=0
     wait "${server_pids[$index]}" || server_status=$?
-    name=$([[ $index == 0 ]] && echo alpha || echo beta)
+    name="${server_names[$index]}"
     if ((server_status == 0)); then
         passed=$((passed + 1))
         echo "ok      api_host_server $name ended cleanly"

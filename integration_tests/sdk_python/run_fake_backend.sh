@@ -7,6 +7,7 @@
 #   test_sdk_fake_backend     every method of the layer against server A
 #   test_fleet_fake_backend   sdk/python/examples/fleet.py against A, B and the dead address
 #   test_docs_example         docs/python-sdk.md's example (sdk/python/examples/quickstart.py) against A
+#   test_tokens_fake_backend  API tokens against server S, started with --api-tokens (tokens of sdk_test_env.py)
 # then stops the servers with SIGTERM. Fails if a test failed or a server did not end cleanly (they run under
 # ASan/UBSan, and LeakSanitizer checks that every connection, stream and VM was freed).
 # Usage: run_fake_backend.sh <api_host_server> <the built SDK's kapsel/__init__.py>
@@ -33,7 +34,7 @@ stop_servers() {
 trap stop_servers EXIT
 
 show_logs() {
-    for name in a b; do
+    for name in a b s; do
         if [[ -f "$work/server-$name.log" ]]; then
             echo "--- api_host_server $name's log (last 40 lines):" >&2
             tail -n 40 "$work/server-$name.log" >&2
@@ -67,12 +68,24 @@ start_server() {
 # second VM of 4096 MiB is over it). B: 2 GiB of guest RAM, for the fleet's spread by free memory.
 start_server a --tick-ms 20 --shutdown-ms 100 --max-image-mib 8 --image-store-mib 64 --vm-memory-mib 4096
 start_server b --tick-ms 20 --shutdown-ms 100 --max-image-mib 8 --image-store-mib 64 --vm-memory-mib 2048
+# S: API tokens, the file of their SHA-256 written here from the tokens the tests use.
+"$python" - "$here" "$work/api-tokens.txt" <<'PY'
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from sdk_test_env import ACME_TOKEN, GLOBEX_TOKEN, OPERATOR_TOKEN
+with open(sys.argv[2], "w") as file:
+    for token, tenant in ((OPERATOR_TOKEN, "*"), (ACME_TOKEN, "acme"), (GLOBEX_TOKEN, "globex")):
+        file.write("%s %s\n" % (hashlib.sha256(token.encode()).hexdigest(), tenant))
+PY
+start_server s --tick-ms 20 --shutdown-ms 100 --max-image-mib 8 --image-store-mib 64 --api-tokens "$work/api-tokens.txt"
 # An address where nothing listens: a port the kernel handed out and that is closed again.
 dead_port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
 export KAPSEL_SDK_ADDRESS_A="127.0.0.1:$port_a"
 export KAPSEL_SDK_ADDRESS_B="127.0.0.1:$port_b"
 export KAPSEL_SDK_DEAD_ADDRESS="127.0.0.1:$dead_port"
+export KAPSEL_SDK_SECURE_ADDRESS="127.0.0.1:$port_s"
+unset KAPSEL_TOKEN # the Hosts of the tests give their tokens explicitly
 export KAPSEL_SDK_SOURCE_ROOT="$PWD"
 export KAPSEL_SDK_PYTHONPATH
 KAPSEL_SDK_PYTHONPATH="$(cd "$(dirname "$package_init")/.." && pwd)"
@@ -80,8 +93,8 @@ export PYTHONPATH="$KAPSEL_SDK_PYTHONPATH:$PWD/sdk/python/tests:$PWD/$here"
 export PYTHONDONTWRITEBYTECODE=1
 
 suite_status=0
-"$python" -m unittest -v test_kapsel_unit test_sdk_fake_backend test_fleet_fake_backend test_docs_example ||
-    suite_status=$?
+"$python" -m unittest -v test_kapsel_unit test_sdk_fake_backend test_fleet_fake_backend test_docs_example \
+    test_tokens_fake_backend || suite_status=$?
 
 trap - EXIT
 server_status=0

@@ -10,13 +10,18 @@ import unittest
 ADDRESS_A = os.environ.get("KAPSEL_SDK_ADDRESS_A")
 ADDRESS_B = os.environ.get("KAPSEL_SDK_ADDRESS_B")
 DEAD_ADDRESS = os.environ.get("KAPSEL_SDK_DEAD_ADDRESS")
+# A server started with --api-tokens: an operator's token and those of tenants acme and globex (run_fake_backend.sh).
+SECURE_ADDRESS = os.environ.get("KAPSEL_SDK_SECURE_ADDRESS")
+OPERATOR_TOKEN = "operator-test-token"
+ACME_TOKEN = "acme-test-token"
+GLOBEX_TOKEN = "globex-test-token"
 SOURCE_ROOT = os.environ.get("KAPSEL_SDK_SOURCE_ROOT", "")
 PYTHONPATH = os.environ.get("KAPSEL_SDK_PYTHONPATH", "")
 PYTHON = "/usr/bin/python3"
 # Every wait of the tests on a stream or a VM has this deadline: far more than the fake backend needs.
 WAIT_SECONDS = 15.0
 
-needs_servers = unittest.skipUnless(ADDRESS_A and ADDRESS_B and DEAD_ADDRESS,
+needs_servers = unittest.skipUnless(ADDRESS_A and ADDRESS_B and DEAD_ADDRESS and SECURE_ADDRESS,
                                     "run by integration_tests/sdk_python/run_fake_backend.sh (no server addresses)")
 
 _RUN_ID = "%05x" % random.SystemRandom().getrandbits(20)

@@ -6,10 +6,18 @@
 
 #include <stdarg.h>
 
+struct kapsel_client_options cli_client_options(const struct cli *cli)
+{
+    struct kapsel_client_options options = KAPSEL_CLIENT_OPTIONS_DEFAULT;
+    options.token = cli->options.token;
+    return options;
+}
+
 int cli_connect(const struct cli *cli, const char *address, struct kapsel_client **client)
 {
     struct kapsel_status status;
-    if (kapsel_client_connect(address, NULL, client, &status) != KAPSEL_OK) {
+    struct kapsel_client_options options = cli_client_options(cli);
+    if (kapsel_client_connect(address, &options, client, &status) != KAPSEL_OK) {
         fprintf(cli->err, "kapselctl: %s: %s\n", address, status.message);
         return EXIT_USAGE;
     }
@@ -37,6 +45,9 @@ int exit_code_for_status(const struct kapsel_status *status)
         return EXIT_OK;
     case KAPSEL_UNAVAILABLE:
         return EXIT_UNREACHABLE;
+    case KAPSEL_UNAUTHENTICATED:
+    case KAPSEL_PERMISSION_DENIED:
+        return EXIT_NOT_AUTHORIZED;
     default:
         return EXIT_API_ERROR;
     }
@@ -49,6 +60,9 @@ int cli_report(const struct cli *cli, const char *what, const struct kapsel_stat
         fprintf(cli->err, "host %s unreachable: ", cli->options.host);
     }
     fprintf(cli->err, "%s: %s\n", kapsel_code_name(status->code), status->message);
+    if (status->code == KAPSEL_UNAUTHENTICATED && cli->options.token == NULL) {
+        fputs("kapselctl: the host wants an API token: give --token TOKEN or set KAPSEL_TOKEN\n", cli->err);
+    }
     return exit_code_for_status(status);
 }
 

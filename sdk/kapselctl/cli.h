@@ -15,6 +15,9 @@ struct cli {
     bool err_is_tty; /* push draws a progress bar */
 };
 
+/* The client options of every host: the API token of --token or $KAPSEL_TOKEN. */
+struct kapsel_client_options cli_client_options(const struct cli *cli);
+
 /* A client of address; on failure prints why and returns the exit code. */
 int cli_connect(const struct cli *cli, const char *address, struct kapsel_client **client);
 
@@ -24,11 +27,12 @@ struct kapsel_call_options cli_call_options(const struct cli *cli);
 /* A stream's or an upload's: --timeout if given, else none. */
 struct kapsel_call_options cli_long_call_options(const struct cli *cli);
 
-/* The exit code for a call's status: EXIT_OK, EXIT_UNREACHABLE for UNAVAILABLE, else EXIT_API_ERROR. */
+/* The exit code for a call's status: EXIT_OK, EXIT_UNREACHABLE for UNAVAILABLE, EXIT_NOT_AUTHORIZED for
+ * UNAUTHENTICATED and PERMISSION_DENIED, else EXIT_API_ERROR. */
 int exit_code_for_status(const struct kapsel_status *status);
 
-/* Prints "kapselctl: <what>: <CODE>: <message>" (what may be NULL; UNAVAILABLE names the host as unreachable)
- * and returns exit_code_for_status. */
+/* Prints "kapselctl: <what>: <CODE>: <message>" (what may be NULL; UNAVAILABLE names the host as unreachable;
+ * UNAUTHENTICATED without a token says how to give one) and returns exit_code_for_status. */
 int cli_report(const struct cli *cli, const char *what, const struct kapsel_status *status);
 
 /* What a successful delete prints: {"deleted": name} in JSON, "<name> deleted" otherwise. */

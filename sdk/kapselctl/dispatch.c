@@ -39,11 +39,14 @@ static const char global_help[] =
     "  -o, --output FORMAT    table (default) or json\n"
     "      --timeout SECONDS  each call's deadline (default 30; 0: none); streams and uploads have none\n"
     "                         unless given\n"
+    "      --token TOKEN      the API token every call sends, to every host (default: $KAPSEL_TOKEN; \"\": none).\n"
+    "                         It travels in clear text: the API has no TLS yet\n"
     "  -h, --help             this help; kapselctl GROUP --help, kapselctl GROUP COMMAND --help\n"
     "\n"
     "Exit codes: 0 ok; 1 the host answered with an error (its gRPC code is printed); 2 usage; 3 host\n"
     "unreachable; 4 local file or memory error; 5 fleet: some hosts failed; 6 fleet: every host failed;\n"
-    "7 not available; 8 host not serving. See docs/cli.md.\n";
+    "7 not available; 8 host not serving; 9 not authorized: no token, an unknown one, or one that may not\n"
+    "do this (UNAUTHENTICATED, PERMISSION_DENIED). See docs/cli.md.\n";
 
 static void print_group_help(FILE *out, const char *group, const char *summary)
 {

@@ -4,14 +4,15 @@
 
 enum exit_code {
     EXIT_OK = 0,
-    EXIT_API_ERROR = 1,     /* the host answered with an error status (its gRPC code name is printed) */
-    EXIT_USAGE = 2,         /* bad command line or fleet file */
-    EXIT_UNREACHABLE = 3,   /* the host cannot be reached (UNAVAILABLE) */
-    EXIT_LOCAL_ERROR = 4,   /* a local file cannot be read, or memory ran out */
-    EXIT_FLEET_PARTIAL = 5, /* --fleet: some hosts failed, others succeeded */
-    EXIT_FLEET_FAILED = 6,  /* --fleet: every host failed */
-    EXIT_NOT_AVAILABLE = 7, /* the host does not implement the feature (attest) */
-    EXIT_NOT_SERVING = 8,   /* host health: the host answered, and is not serving */
+    EXIT_API_ERROR = 1,      /* the host answered with an error status (its gRPC code name is printed) */
+    EXIT_USAGE = 2,          /* bad command line or fleet file */
+    EXIT_UNREACHABLE = 3,    /* the host cannot be reached (UNAVAILABLE) */
+    EXIT_LOCAL_ERROR = 4,    /* a local file cannot be read, or memory ran out */
+    EXIT_FLEET_PARTIAL = 5,  /* --fleet: some hosts failed, others succeeded */
+    EXIT_FLEET_FAILED = 6,   /* --fleet: every host failed */
+    EXIT_NOT_AVAILABLE = 7,  /* the host does not implement the feature (attest) */
+    EXIT_NOT_SERVING = 8,    /* host health: the host answered, and is not serving */
+    EXIT_NOT_AUTHORIZED = 9, /* the host wants another token: UNAUTHENTICATED or PERMISSION_DENIED */
 };
 
 #endif

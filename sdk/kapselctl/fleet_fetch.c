@@ -18,7 +18,8 @@ static void fetch_one(void *shared, size_t host)
     const struct fetch_job *job = shared;
     struct host_result *result = &job->fetched->results[host];
     struct kapsel_client *client;
-    if (kapsel_client_connect(job->fleet->hosts[host].address, NULL, &client, &result->status) != KAPSEL_OK) {
+    struct kapsel_client_options options = cli_client_options(job->cli);
+    if (kapsel_client_connect(job->fleet->hosts[host].address, &options, &client, &result->status) != KAPSEL_OK) {
         return;
     }
     job->fetch(job->cli, job->input, client, &job->fetched->data[host], result->summary, &result->status);

@@ -38,7 +38,8 @@ static void create_on_host(void *shared, size_t host)
         return; /* unreachable (reported already), or nothing placed here */
     }
     struct kapsel_client *client;
-    if (kapsel_client_connect(spread->fleet->hosts[host].address, NULL, &client, &result->status) != KAPSEL_OK) {
+    struct kapsel_client_options options = cli_client_options(spread->cli);
+    if (kapsel_client_connect(spread->fleet->hosts[host].address, &options, &client, &result->status) != KAPSEL_OK) {
         return;
     }
     struct vm_create_args args = *spread->args; /* this host's copy: its pushes make names of the files */

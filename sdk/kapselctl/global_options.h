@@ -1,4 +1,4 @@
-/* kapselctl's global options, before the command: --host, --fleet, --output, --timeout. */
+/* kapselctl's global options, before the command: --host, --fleet, --output, --timeout, --token. */
 #ifndef KAPSELCTL_GLOBAL_OPTIONS_H
 #define KAPSELCTL_GLOBAL_OPTIONS_H
 
@@ -20,6 +20,7 @@ struct global_options {
     enum output_format output;
     uint32_t timeout_ms; /* --timeout: 0 (--timeout 0) means none */
     bool timeout_given;
+    const char *token; /* --token, else $KAPSEL_TOKEN; NULL: none. Never printed */
     bool help;
 };
 

@@ -1,5 +1,6 @@
-/* kapsel_client_connect and friends: a gRPC core channel with its options, and call deadlines. */
+/* kapsel_client_connect and friends: a gRPC core channel with its options, call deadlines, the token's header. */
 #include "backoff.h"
+#include "bearer_token.h"
 #include "client_internal.h"
 #include "client_status.h"
 
@@ -28,15 +29,26 @@ int kapsel_client_connect(const char *address, const struct kapsel_client_option
                           "kapsel_client_connect: retry policy: max_attempts >= 1, 1 ms <= initial_backoff_ms <= "
                           "max_backoff_ms <= 1 h, multiplier >= 1, jitter_percent <= 100");
     }
+    bool has_token = options->token != NULL && options->token[0] != '\0';
+    if (has_token && !kapsel_token_valid(options->token)) {
+        /* The token stays out of the message: messages end up in logs. */
+        return status_set(status, KAPSEL_INVALID_ARGUMENT,
+                          "kapsel_client_connect: the token is not 1 to %d bytes of visible ASCII (0x21 to 0x7e)",
+                          KAPSEL_TOKEN_MAX_BYTES);
+    }
     struct kapsel_client *created = calloc(1, sizeof(*created));
     char *address_copy = strdup(address);
-    if (created == NULL || address_copy == NULL) {
+    char *authorization = has_token ? bearer_authorization(options->token) : NULL;
+    if (created == NULL || address_copy == NULL || (has_token && authorization == NULL)) {
         free(created);
         free(address_copy);
+        free(authorization);
         return status_set(status, KAPSEL_RESOURCE_EXHAUSTED, "kapsel_client_connect: out of memory");
     }
     created->address = address_copy;
+    created->authorization = authorization;
     created->options = *options;
+    created->options.token = NULL;
     if (created->options.default_timeout_ms == 0) {
         created->options.default_timeout_ms = DEFAULT_TIMEOUT_MS;
     }
@@ -71,6 +83,7 @@ void kapsel_client_close(struct kapsel_client *client)
         grpc_channel_destroy(client->channel);
     }
     free(client->address);
+    free(client->authorization);
     free(client);
     grpc_shutdown();
 }
@@ -107,4 +120,17 @@ struct call_deadline call_deadline_stream(const struct kapsel_call_options *call
 gpr_timespec call_deadline_grpc(struct call_deadline deadline)
 {
     return deadline.bounded ? deadline.at : gpr_inf_future(GPR_CLOCK_MONOTONIC);
+}
+
+grpc_op call_initial_metadata(const struct kapsel_client *client, grpc_metadata *storage)
+{
+    grpc_op op = {.op = GRPC_OP_SEND_INITIAL_METADATA};
+    if (client->authorization) {
+        /* Static slices: no copy, the string lives as long as the client, which outlives its calls. */
+        *storage = (grpc_metadata){.key = grpc_slice_from_static_string("authorization"),
+                                   .value = grpc_slice_from_static_string(client->authorization)};
+        op.data.send_initial_metadata.count = 1;
+        op.data.send_initial_metadata.metadata = storage;
+    }
+    return op;
 }

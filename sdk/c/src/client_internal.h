@@ -9,7 +9,8 @@
 struct kapsel_client {
     grpc_channel *channel;
     char *address;
-    struct kapsel_client_options options;
+    struct kapsel_client_options options; /* options.token is NULL: the token lives in authorization */
+    char *authorization;                  /* "Bearer <token>"; NULL: calls carry no token */
 };
 
 /* Whether a call has a deadline; the deadline itself, on GPR_CLOCK_MONOTONIC. */
@@ -27,5 +28,9 @@ struct call_deadline call_deadline_stream(const struct kapsel_call_options *call
 
 /* gRPC's form of the deadline (infinite when unbounded). */
 gpr_timespec call_deadline_grpc(struct call_deadline deadline);
+
+/* A call's GRPC_OP_SEND_INITIAL_METADATA: the client's authorization header, if any, in *storage, which must outlive
+ * the batch. */
+grpc_op call_initial_metadata(const struct kapsel_client *client, grpc_metadata *storage);
 
 #endif

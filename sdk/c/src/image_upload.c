@@ -12,6 +12,7 @@
 #define UPLOAD_PATH "/kapsel.v1.ImageService/UploadImage"
 
 struct upload_call {
+    const struct kapsel_client *client;
     grpc_completion_queue *queue;
     grpc_call *call;
     grpc_metadata_array initial_metadata;
@@ -40,10 +41,11 @@ static bool run_batch(struct upload_call *upload, grpc_op *ops, size_t count)
 static bool send_part(struct upload_call *upload, const Kapsel__V1__UploadImageRequest *part, bool first)
 {
     grpc_byte_buffer *packed = wire_pack(&part->base);
+    grpc_metadata authorization;
     grpc_op ops[2];
     size_t count = 0;
     if (first) {
-        ops[count++] = (grpc_op){.op = GRPC_OP_SEND_INITIAL_METADATA};
+        ops[count++] = call_initial_metadata(upload->client, &authorization);
     }
     ops[count++] = (grpc_op){.op = GRPC_OP_SEND_MESSAGE, .data.send_message.send_message = packed};
     bool sent = run_batch(upload, ops, count);
@@ -73,7 +75,7 @@ static bool send_chunk(struct upload_call *upload, const uint8_t *data, size_t l
     return send_part(upload, &part, false);
 }
 
-static bool close_and_receive(struct upload_call *upload)
+static void close_and_receive(struct upload_call *upload)
 {
     grpc_op ops[3] = {
         {.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT},
@@ -81,7 +83,7 @@ static bool close_and_receive(struct upload_call *upload)
          .data.recv_initial_metadata.recv_initial_metadata = &upload->initial_metadata},
         {.op = GRPC_OP_RECV_MESSAGE, .data.recv_message.recv_message = &upload->answer},
     };
-    return run_batch(upload, ops, 3);
+    run_batch(upload, ops, 3);
 }
 
 /* Whether the upload goes on after sent_bytes. */
@@ -90,8 +92,8 @@ static bool report_progress(const struct kapsel_upload_options *options, uint64_
     return options->progress == NULL || options->progress(options->progress_context, sent_bytes, total_bytes);
 }
 
-/* Sends everything; KAPSEL_OK when the content went out (the host's verdict is the call's status), else this side's
- * error (the call is cancelled). */
+/* Sends everything, or until the host ended the call; KAPSEL_OK then (the host's verdict is the call's status), else
+ * this side's error (the call is cancelled). */
 static int send_content(struct upload_call *upload, struct content_source *source, const char *sha256,
                         const struct kapsel_upload_options *options, struct kapsel_status *status)
 {
@@ -109,11 +111,7 @@ static int send_content(struct upload_call *upload, struct content_source *sourc
         if (read_result != KAPSEL_OK) {
             return read_result;
         }
-        if (length == 0) {
-            close_and_receive(upload);
-            return KAPSEL_OK;
-        }
-        if (!send_chunk(upload, data, length)) {
+        if (length == 0 || !send_chunk(upload, data, length)) {
             return KAPSEL_OK;
         }
         sent_bytes += length;
@@ -132,7 +130,7 @@ static int upload(struct kapsel_client *client, struct content_source *source,
     if (result != KAPSEL_OK) {
         return result;
     }
-    struct upload_call upload = {.details = grpc_empty_slice(), .code = GRPC_STATUS_UNKNOWN};
+    struct upload_call upload = {.client = client, .details = grpc_empty_slice(), .code = GRPC_STATUS_UNKNOWN};
     upload.queue = grpc_completion_queue_create_for_pluck(NULL);
     upload.call = grpc_channel_create_call(client->channel, NULL, GRPC_PROPAGATE_DEFAULTS, upload.queue,
                                            grpc_slice_from_static_string(UPLOAD_PATH), NULL,
@@ -149,7 +147,10 @@ static int upload(struct kapsel_client *client, struct content_source *source,
     bool status_started = grpc_call_start_batch(upload.call, &status_op, 1, &upload.code, NULL) == GRPC_CALL_OK;
     result = status_started ? send_content(&upload, source, sha256, options, status)
                             : status_set(status, KAPSEL_INTERNAL, UPLOAD_PATH ": gRPC refused the call");
-    if (result != KAPSEL_OK) {
+    if (result == KAPSEL_OK) {
+        /* After a refusal too: gRPC holds a status back until the answer's initial metadata was received. */
+        close_and_receive(&upload);
+    } else {
         grpc_call_cancel(upload.call, NULL);
     }
     if (status_started) {

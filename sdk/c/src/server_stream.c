@@ -98,8 +98,9 @@ static int open_stream(struct kapsel_client *client, const char *path, const Pro
                                        .error_string = &stream->error_string},
     };
     grpc_byte_buffer *packed = wire_pack(request);
+    grpc_metadata authorization;
     grpc_op send_ops[3] = {
-        {.op = GRPC_OP_SEND_INITIAL_METADATA},
+        call_initial_metadata(client, &authorization),
         {.op = GRPC_OP_SEND_MESSAGE, .data.send_message.send_message = packed},
         {.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT},
     };

@@ -27,8 +27,9 @@ static int attempt(struct kapsel_client *client, const struct rpc_method *method
     grpc_status_code code = GRPC_STATUS_UNKNOWN;
     grpc_slice details = grpc_empty_slice();
     const char *error_string = NULL;
+    grpc_metadata authorization;
     grpc_op ops[6] = {
-        {.op = GRPC_OP_SEND_INITIAL_METADATA},
+        call_initial_metadata(client, &authorization),
         {.op = GRPC_OP_SEND_MESSAGE, .data.send_message.send_message = request},
         {.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT},
         {.op = GRPC_OP_RECV_INITIAL_METADATA, .data.recv_initial_metadata.recv_initial_metadata = &initial_metadata},

@@ -57,6 +57,26 @@ static void test_connect_checks_its_arguments(void **state)
     kapsel_client_close(NULL);
 }
 
+static void test_connect_refuses_a_malformed_token_without_showing_it(void **state)
+{
+    (void)state;
+    struct kapsel_client_options options = KAPSEL_CLIENT_OPTIONS_DEFAULT;
+    struct kapsel_client *client = (struct kapsel_client *)1;
+    struct kapsel_status status;
+    options.token = "secret with a space";
+    assert_int_equal(kapsel_client_connect("127.0.0.1:1", &options, &client, &status), KAPSEL_INVALID_ARGUMENT);
+    assert_null(client);
+    assert_non_null(strstr(status.message, "the token is not 1 to 512 bytes of visible ASCII"));
+    assert_null(strstr(status.message, "secret"));
+    char too_long[KAPSEL_TOKEN_MAX_BYTES + 2] = {0};
+    memset(too_long, 't', KAPSEL_TOKEN_MAX_BYTES + 1);
+    options.token = too_long;
+    assert_int_equal(kapsel_client_connect("127.0.0.1:1", &options, &client, &status), KAPSEL_INVALID_ARGUMENT);
+    too_long[KAPSEL_TOKEN_MAX_BYTES] = '\0';
+    assert_int_equal(kapsel_client_connect("127.0.0.1:1", &options, &client, &status), KAPSEL_OK);
+    kapsel_client_close(client);
+}
+
 static void test_calls_check_their_arguments(void **state)
 {
     (void)state;
@@ -150,6 +170,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_checks_its_arguments),
+        cmocka_unit_test(test_connect_refuses_a_malformed_token_without_showing_it),
         cmocka_unit_test(test_calls_check_their_arguments),
         cmocka_unit_test(test_idempotent_calls_are_retried),
         cmocka_unit_test(test_retries_end_at_the_deadline),

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "capture.h"
+#include "cli.h"
 #include "dispatch.h"
 #include "exit_codes.h"
 #include "global_options.h"
@@ -201,6 +202,113 @@ static void test_global_options(void **state)
     capture_free(&err);
 }
 
+/* global_options_parse's token for the arguments after "kapselctl" (ended by NULL) with $KAPSEL_TOKEN set to
+ * environment (NULL: unset); expected_exit is the parse's result. */
+static const char *token_of(const char *environment, int expected_exit, struct capture *err, char **arguments)
+{
+    char *argv[8] = {"kapselctl"};
+    int argc = 1;
+    while (arguments[argc - 1]) {
+        argv[argc] = arguments[argc - 1];
+        argc++;
+    }
+    if (environment) {
+        setenv("KAPSEL_TOKEN", environment, 1);
+    } else {
+        unsetenv("KAPSEL_TOKEN");
+    }
+    struct global_options options;
+    int index;
+    capture_open(err);
+    assert_int_equal(global_options_parse(argc, argv, &options, &index, err->file), expected_exit);
+    capture_close(err);
+    unsetenv("KAPSEL_TOKEN");
+    return expected_exit == EXIT_OK ? options.token : NULL;
+}
+
+static void test_token_from_the_option_or_the_environment(void **state)
+{
+    (void)state;
+    struct capture err;
+    assert_null(token_of(NULL, EXIT_OK, &err, (char *[]){"vm", "list", NULL}));
+    capture_free(&err);
+    assert_string_equal(token_of("env-token", EXIT_OK, &err, (char *[]){"vm", "list", NULL}), "env-token");
+    capture_free(&err);
+    assert_null(token_of("", EXIT_OK, &err, (char *[]){"vm", "list", NULL}));
+    capture_free(&err);
+    /* --token wins over the environment, and --token "" means none even when the environment has one. */
+    assert_string_equal(token_of("env-token", EXIT_OK, &err, (char *[]){"--token", "cli-token", "vm", NULL}),
+                        "cli-token");
+    capture_free(&err);
+    assert_string_equal(token_of(NULL, EXIT_OK, &err, (char *[]){"--token=cli-token", "vm", NULL}), "cli-token");
+    capture_free(&err);
+    assert_null(token_of("env-token", EXIT_OK, &err, (char *[]){"--token", "", "vm", NULL}));
+    capture_free(&err);
+    /* A malformed environment token does not matter when --token is given. */
+    assert_string_equal(token_of("bad env token", EXIT_OK, &err, (char *[]){"--token", "t", "vm", NULL}), "t");
+    assert_string_equal(err.text, "");
+    capture_free(&err);
+}
+
+static void test_malformed_tokens_are_usage_errors_that_do_not_show_them(void **state)
+{
+    (void)state;
+    struct capture err;
+    token_of(NULL, EXIT_USAGE, &err, (char *[]){"--token", "secret with spaces", "vm", NULL});
+    assert_non_null(strstr(err.text, "--token must be 1 to 512 characters of visible ASCII"));
+    assert_null(strstr(err.text, "secret"));
+    capture_free(&err);
+    token_of("secret\twith-a-tab", EXIT_USAGE, &err, (char *[]){"vm", "list", NULL});
+    assert_non_null(strstr(err.text, "KAPSEL_TOKEN must be 1 to 512 characters"));
+    assert_null(strstr(err.text, "secret"));
+    capture_free(&err);
+    char too_long[KAPSEL_TOKEN_MAX_BYTES + 2] = {0};
+    memset(too_long, 's', KAPSEL_TOKEN_MAX_BYTES + 1);
+    token_of(NULL, EXIT_USAGE, &err, (char *[]){"--token", too_long, "vm", NULL});
+    capture_free(&err);
+    too_long[KAPSEL_TOKEN_MAX_BYTES] = '\0';
+    assert_ptr_equal(token_of(NULL, EXIT_OK, &err, (char *[]){"--token", too_long, "vm", NULL}), too_long);
+    capture_free(&err);
+    token_of(NULL, EXIT_USAGE, &err, (char *[]){"--token", NULL});
+    assert_non_null(strstr(err.text, "option --token needs a value"));
+    capture_free(&err);
+}
+
+/* cli_report's exit code and text for a status, with or without a token. */
+static int report(int code, const char *token, struct capture *err)
+{
+    struct cli cli = {.options = {.host = "10.0.0.5:50051", .token = token}};
+    struct kapsel_status status = {.code = code};
+    snprintf(status.message, sizeof(status.message), "the host's words");
+    capture_open(err);
+    cli.err = err->file;
+    int exit_code = cli_report(&cli, "GetVm", &status);
+    capture_close(err);
+    return exit_code;
+}
+
+static void test_statuses_and_their_exit_codes(void **state)
+{
+    (void)state;
+    struct capture err;
+    assert_int_equal(report(KAPSEL_NOT_FOUND, NULL, &err), EXIT_API_ERROR);
+    assert_string_equal(err.text, "kapselctl: GetVm: NOT_FOUND: the host's words\n");
+    capture_free(&err);
+    assert_int_equal(report(KAPSEL_UNAVAILABLE, NULL, &err), EXIT_UNREACHABLE);
+    capture_free(&err);
+    assert_int_equal(report(KAPSEL_PERMISSION_DENIED, "acme-token", &err), EXIT_NOT_AUTHORIZED);
+    assert_string_equal(err.text, "kapselctl: GetVm: PERMISSION_DENIED: the host's words\n");
+    capture_free(&err);
+    assert_int_equal(report(KAPSEL_UNAUTHENTICATED, "acme-token", &err), EXIT_NOT_AUTHORIZED);
+    assert_string_equal(err.text, "kapselctl: GetVm: UNAUTHENTICATED: the host's words\n");
+    capture_free(&err);
+    /* Without a token, UNAUTHENTICATED says how to give one. */
+    assert_int_equal(report(KAPSEL_UNAUTHENTICATED, NULL, &err), EXIT_NOT_AUTHORIZED);
+    assert_string_equal(err.text, "kapselctl: GetVm: UNAUTHENTICATED: the host's words\n"
+                                  "kapselctl: the host wants an API token: give --token TOKEN or set KAPSEL_TOKEN\n");
+    capture_free(&err);
+}
+
 struct run {
     int exit_code;
     struct capture out;
@@ -300,6 +408,7 @@ static void test_usage_errors_exit_2(void **state)
     expect_usage_error("\"abc\" is not an image name", "image", "rm", "abc", NULL);
     expect_usage_error("missing the file to push", "image", "push", NULL, NULL);
     expect_usage_error("--timeout takes seconds", "--timeout", "soon", "vm", "list");
+    expect_usage_error("--token must be 1 to 512 characters", "--token", "a b", "vm", "list");
     expect_usage_error("unknown option --output (see kapselctl vm list --help)", "vm", "list", "--output", "json");
 }
 
@@ -356,6 +465,9 @@ int main(void)
         cmocka_unit_test(test_numbers_sizes_and_durations),
         cmocka_unit_test(test_labels_disks_and_names),
         cmocka_unit_test(test_global_options),
+        cmocka_unit_test(test_token_from_the_option_or_the_environment),
+        cmocka_unit_test(test_malformed_tokens_are_usage_errors_that_do_not_show_them),
+        cmocka_unit_test(test_statuses_and_their_exit_codes),
         cmocka_unit_test(test_help_at_every_level),
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_fleet_usage_errors),

@@ -14,7 +14,9 @@
 
 HOSTS_FILE has a host per line, "name address" ("web-1 10.0.0.5:50051"); "#" begins a comment, blank lines are
 skipped. Prints a section per host, per-host results of the spread and a summary (with --json: one JSON document).
-Exit status: 0; 1 when VMs of --spread could not be placed or created; 2 for a bad hosts file or bad arguments.
+Every host gets the API token of the environment variable KAPSEL_TOKEN, if set (kapsel.Host's default).
+Exit status: 0; 1 when VMs of --spread could not be placed or created; 2 for a bad hosts file, bad arguments or a
+malformed KAPSEL_TOKEN.
 
 Needs the SDK on the path: PYTHONPATH=bazel-bin/sdk/python/pkg /usr/bin/python3 fleet.py hosts.txt
 """
@@ -256,9 +258,13 @@ def main(argv=None, out=sys.stdout):
         args.initrd_name = ("fleet-" + (args.initrd or "").rsplit("/", 1)[-1])[:63]
 
     # Few retries: a host that is down is reported, not waited for.
-    hosts = {entry.name: kapsel.Host(entry.address, timeout=args.timeout,
-                                     retry=kapsel.RetryPolicy(attempts=2, initial_backoff=0.2))
-             for entry in entries}
+    try:
+        hosts = {entry.name: kapsel.Host(entry.address, timeout=args.timeout,
+                                         retry=kapsel.RetryPolicy(attempts=2, initial_backoff=0.2))
+                 for entry in entries}
+    except ValueError as error:  # a malformed KAPSEL_TOKEN: the first Host refuses it, before any other is made
+        print("fleet: %s" % error, file=sys.stderr)
+        return 2
     try:
         reports = run_concurrently(lambda entry: survey(hosts[entry.name], entry), entries)
         plan, unplaced, results = {}, 0, {}

@@ -41,7 +41,28 @@ DEFAULT_CHANNEL_OPTIONS = {
 }
 
 
+# The longest API token, in bytes; a token is visible ASCII, 0x21 to 0x7e (as the C SDK's kapsel_token_valid).
+MAX_TOKEN_BYTES = 512
+_TOKEN = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_TOKEN_BYTES)
+
+
 # --- Arguments. ---
+
+def _auth_metadata(token):
+    """The metadata every call sends: the token's authorization header; None without a token (token None: the
+    environment's KAPSEL_TOKEN, where empty means none)."""
+    source = "token"
+    if token is None:
+        source, token = "KAPSEL_TOKEN", os.environ.get("KAPSEL_TOKEN", "")
+    if not isinstance(token, str):
+        raise TypeError("token must be a str, not %s" % type(token).__name__)
+    if not token:
+        return None
+    # The token itself stays out of the message: errors end up in logs.
+    if not _TOKEN.fullmatch(token):
+        raise ValueError("%s must be 1 to %d characters of visible ASCII (no spaces)" % (source, MAX_TOKEN_BYTES))
+    return (("authorization", "Bearer " + token),)
+
 
 def _check_str(value, what, allow_none=False):
     if value is None and allow_none:
@@ -564,7 +585,7 @@ class ImageCollection:
                     raise
 
             try:
-                uploaded = self._host._image_stub.UploadImage(requests(), timeout=left)
+                uploaded = self._host._image_stub.UploadImage(requests(), timeout=left, metadata=self._host._metadata)
             except grpc.RpcError:
                 if failures:
                     raise failures[0]
@@ -615,12 +636,17 @@ class Host:
     channel: a ``grpc.Channel`` to use instead of an insecure channel to ``address`` (for TLS, or a test's fake);
         the Host does not close a channel it was given.
     options: gRPC channel options (a dict) to add to or replace ``DEFAULT_CHANNEL_OPTIONS``.
+    token: the API token every call sends as "authorization: Bearer <token>" (1 to 512 characters of visible ASCII);
+        None: the environment variable KAPSEL_TOKEN; "" (or an empty KAPSEL_TOKEN): none. A host started with API
+        tokens answers ``Unauthenticated`` without a token it knows, ``PermissionDenied`` when the token's tenant may
+        not do what is asked. Over an insecure channel (the one the Host makes) the token travels in clear text.
 
     Use it as a context manager, or ``close()`` it, to close its channel.
     """
 
     def __init__(self, address=None, *, timeout=10.0, upload_timeout=600.0, retry=RetryPolicy(), channel=None,
-                 options=None):
+                 options=None, token=None):
+        self._metadata = _auth_metadata(token)
         self._invoker = Invoker(timeout, retry)
         self._upload_timeout = check_timeout(upload_timeout, "upload_timeout")
         if self._upload_timeout is DEFAULT:
@@ -682,12 +708,12 @@ class Host:
     # For the collections.
 
     def _unary(self, method, stub_method, request, timeout, idempotent):
-        return self._invoker.call(method, lambda left: stub_method(request, timeout=left), timeout=timeout,
-                                  idempotent=idempotent)
+        return self._invoker.call(method, lambda left: stub_method(request, timeout=left, metadata=self._metadata),
+                                  timeout=timeout, idempotent=idempotent)
 
     def _server_stream(self, stub_method, request, timeout):
         timeout = check_timeout(timeout)
-        return stub_method(request, timeout=None if timeout is DEFAULT else timeout)
+        return stub_method(request, timeout=None if timeout is DEFAULT else timeout, metadata=self._metadata)
 
     def _pages(self, method, stub_method, request_for_token, timeout):
         """The responses of a List method, page after page until next_page_token is empty."""

@@ -40,6 +40,7 @@ class Call:
     method: str  # "VmService.GetVm"
     request: object  # the message; a list of messages for a client stream
     timeout: object
+    metadata: object = None  # what the call was given as metadata=
 
 
 class FakeServerStream:
@@ -93,10 +94,10 @@ class FakeChannel:
         method = path.split(".")[-1].replace("/", ".")  # "/kapsel.v1.VmService/GetVm" -> "VmService.GetVm"
         return method
 
-    def _answer(self, method, request, timeout, serialize):
+    def _answer(self, method, request, timeout, metadata, serialize):
         for message in (request if isinstance(request, list) else [request]):
             serialize(message)
-        self.calls.append(Call(method, request, timeout))
+        self.calls.append(Call(method, request, timeout, metadata))
         if method not in self.handlers:
             raise rpc_error(grpc.StatusCode.UNIMPLEMENTED, "no handler for %s in the test" % method)
         return self.handlers[method](request)
@@ -104,8 +105,8 @@ class FakeChannel:
     def unary_unary(self, path, request_serializer=None, response_deserializer=None, **_):
         method = self._handler(path)
 
-        def invoke(request, timeout=None, **__):
-            answer = self._answer(method, request, timeout, request_serializer)
+        def invoke(request, timeout=None, metadata=None, **__):
+            answer = self._answer(method, request, timeout, metadata, request_serializer)
             if isinstance(answer, BaseException):
                 raise answer
             return response_deserializer(answer.SerializeToString())
@@ -114,16 +115,16 @@ class FakeChannel:
     def stream_unary(self, path, request_serializer=None, response_deserializer=None, **_):
         method = self._handler(path)
 
-        def invoke(request_iterator, timeout=None, **__):
+        def invoke(request_iterator, timeout=None, metadata=None, **__):
             # grpcio reads the requests on a thread of its own, and a request iterator that raises ends the call.
             requests = []
             try:
                 for request in request_iterator:
                     requests.append(request)
             except Exception:  # noqa: BLE001 - as grpcio: the call fails
-                self.calls.append(Call(method, requests, timeout))
+                self.calls.append(Call(method, requests, timeout, metadata))
                 raise rpc_error(grpc.StatusCode.UNKNOWN, "Exception iterating requests!")
-            answer = self._answer(method, requests, timeout, request_serializer)
+            answer = self._answer(method, requests, timeout, metadata, request_serializer)
             if isinstance(answer, BaseException):
                 raise answer
             return response_deserializer(answer.SerializeToString())
@@ -132,8 +133,8 @@ class FakeChannel:
     def unary_stream(self, path, request_serializer=None, response_deserializer=None, **_):
         method = self._handler(path)
 
-        def invoke(request, timeout=None, **__):
-            answer = self._answer(method, request, timeout, request_serializer)
+        def invoke(request, timeout=None, metadata=None, **__):
+            answer = self._answer(method, request, timeout, metadata, request_serializer)
             if isinstance(answer, BaseException):
                 return FakeServerStream([answer], response_deserializer)
             return FakeServerStream(answer, response_deserializer)

@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import unittest
+from unittest import mock
 
 import grpc
 
@@ -704,6 +705,66 @@ class WaitTest(StreamTest):
         self.serve(vm_pb.RUNNING, [rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")])
         with self.assertRaises(kapsel.DeadlineExceeded):
             kapsel.Vm(self.host, vm_message()).wait(timeout=0.1)
+
+
+class TokenTest(unittest.TestCase):
+    """API tokens: where a Host's token comes from, its checks, and that every kind of call sends it."""
+
+    ACME = (("authorization", "Bearer acme-test-token"),)
+
+    def host(self, environment=None, **kwargs):
+        """A Host on a fake channel made with os.environ holding only ``environment``."""
+        channel = FakeChannel()
+        with mock.patch.dict(os.environ, environment or {}, clear=True):
+            return kapsel.Host(channel=channel, **kwargs), channel
+
+    def test_every_kind_of_call_sends_the_token(self):
+        host, channel = self.host(token="acme-test-token")
+        channel.handle("HostService.GetHostInfo", lambda request: host_pb.HostInfo(name="h"))
+        channel.handle("VmService.ListVms", lambda request: vm_pb.ListVmsResponse(vms=[vm_message()]))
+        channel.handle("VmService.WatchVms", lambda request: [vm_pb.VmEvent(type=vm_pb.VmEvent.ADDED,
+                                                                            vm=vm_message())])
+        channel.handle("ImageService.GetImage", lambda request: rpc_error(grpc.StatusCode.NOT_FOUND, "nope"))
+        channel.handle("ImageService.UploadImage", lambda requests: image_message(requests[0].header.sha256, 6))
+        host.info()
+        list(host.vms.list())
+        with host.vms.watch() as watch:
+            next(watch)
+        host.images.push(b"kernel")
+        self.assertEqual([call.method for call in channel.calls],
+                         ["HostService.GetHostInfo", "VmService.ListVms", "VmService.WatchVms",
+                          "ImageService.GetImage", "ImageService.UploadImage"])
+        for call in channel.calls:
+            self.assertEqual(call.metadata, self.ACME, call.method)
+
+    def test_the_token_comes_from_the_environment_unless_given(self):
+        host, channel = self.host({"KAPSEL_TOKEN": "acme-test-token"})
+        channel.handle("HostService.Health", lambda request: host_pb.HealthResponse())
+        host.health()
+        self.assertEqual(channel.calls[-1].metadata, self.ACME)
+        host, channel = self.host({"KAPSEL_TOKEN": "env-token"}, token="acme-test-token")
+        channel.handle("HostService.Health", lambda request: host_pb.HealthResponse())
+        host.health()
+        self.assertEqual(channel.calls[-1].metadata, self.ACME)
+
+    def test_no_token_sends_no_metadata(self):
+        for environment, token in (({}, None), ({"KAPSEL_TOKEN": ""}, None), ({"KAPSEL_TOKEN": "env-token"}, "")):
+            host, channel = self.host(environment, token=token)
+            channel.handle("HostService.Health", lambda request: host_pb.HealthResponse())
+            host.health()
+            self.assertIsNone(channel.calls[-1].metadata, (environment, token))
+
+    def test_malformed_tokens_are_refused_without_showing_them(self):
+        self.host(token="k" * 512)
+        for token in ("secret with spaces", "secret\t", "secret\n", "s" * 513, "secr\u00e9t", "secret\x7f"):
+            with self.assertRaises(ValueError) as caught:
+                self.host(token=token)
+            self.assertNotIn("secr", str(caught.exception))
+        with self.assertRaises(ValueError) as caught:
+            self.host({"KAPSEL_TOKEN": "secret with spaces"})
+        self.assertEqual(str(caught.exception), "KAPSEL_TOKEN must be 1 to 512 characters of visible ASCII (no spaces)")
+        with self.assertRaises(TypeError):
+            self.host(token=b"acme-test-token")
 
 
 class HostLifecycleTest(unittest.TestCase):

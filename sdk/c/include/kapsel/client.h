@@ -17,6 +17,11 @@
  * A delete whose first attempt took effect on the host before the connection broke answers NOT_FOUND on the retry.
  * CreateVm, StartVm, StopVm, UploadImage, WatchVms and StreamConsole are tried once.
  *
+ * Authentication: a host started with API tokens wants one on every call but Health. The client's token
+ * (kapsel_client_options.token) goes with each call as the header "authorization: Bearer <token>"; the host answers
+ * UNAUTHENTICATED without a token it knows, and PERMISSION_DENIED when the token's tenant may not do what is asked.
+ * The API has no TLS yet: the token travels in clear text, readable by anyone on the path to the host.
+ *
  * Threads: a client may be used by several threads at once; a stream by one thread at a time.
  */
 #ifndef KAPSEL_CLIENT_H
@@ -87,12 +92,20 @@ struct kapsel_client_options {
     struct kapsel_retry_policy retry;
     /* Honour http_proxy/https_proxy/no_proxy from the environment (gRPC's default); off unless set. */
     bool use_http_proxy;
+    /* The API token every call sends (kapsel_token_valid; copied by kapsel_client_connect); NULL or "": none. */
+    const char *token;
 };
 
 #define KAPSEL_CLIENT_OPTIONS_DEFAULT                                                                                  \
     {                                                                                                                  \
-        .default_timeout_ms = 30000, .retry = KAPSEL_RETRY_POLICY_DEFAULT, .use_http_proxy = false                     \
+        .default_timeout_ms = 30000, .retry = KAPSEL_RETRY_POLICY_DEFAULT, .use_http_proxy = false, .token = NULL      \
     }
+
+/* The longest API token, in bytes. */
+#define KAPSEL_TOKEN_MAX_BYTES 512
+
+/* Whether token has the form of an API token: 1 to KAPSEL_TOKEN_MAX_BYTES bytes of visible ASCII (0x21 to 0x7e). */
+bool kapsel_token_valid(const char *token);
 
 /* A call's timeout_ms for no deadline at all. */
 #define KAPSEL_NO_DEADLINE UINT32_MAX
@@ -106,7 +119,8 @@ struct kapsel_call_options {
 struct kapsel_client;
 
 /* A client of the host at address ("host:port", gRPC target syntax, plaintext HTTP/2). Connects lazily: an
- * unreachable host shows at the first call (UNAVAILABLE). options NULL: KAPSEL_CLIENT_OPTIONS_DEFAULT. */
+ * unreachable host shows at the first call (UNAVAILABLE). options NULL: KAPSEL_CLIENT_OPTIONS_DEFAULT. A token that is
+ * not kapsel_token_valid is INVALID_ARGUMENT (the message does not repeat it). */
 int kapsel_client_connect(const char *address, const struct kapsel_client_options *options,
                           struct kapsel_client **client, struct kapsel_status *status);
 
