@@ -26,6 +26,7 @@ static struct vm_registry registry;
 static struct uvmm_launcher launcher;
 static struct agent_api api;
 static struct api_tokens tokens;
+static struct tenant_networks networks;
 static struct grpc_server *server;
 static struct grpc_transport transport;
 static struct api_endpoint_config endpoint;
@@ -103,10 +104,17 @@ const char *api_endpoint_start(const struct api_endpoint_config *config)
         snprintf(problem, sizeof(problem), "the image store: %s", error.message);
         return problem;
     }
+    uint32_t reserved[TENANT_NETWORKS_RESERVED_MAX] = {config->management_network};
+    size_t reserved_count = 1;
+    for (size_t i = 0; i < config->uplink_network_count && reserved_count < TENANT_NETWORKS_RESERVED_MAX; i++) {
+        reserved[reserved_count++] = config->uplink_networks[i];
+    }
+    tenant_networks_init(&networks, reserved, reserved_count);
     uvmm_launcher_init(&launcher, &(struct uvmm_launcher_config){
                                       .launcher = launcher_slot,
                                       .switch_gate = capability_named("peer:switch"),
                                       .management_network = config->management_network,
+                                      .networks = &networks,
                                       .first_free_slot = FIRST_UVMM_SLOT,
                                       .uvmm_image = UVMM_IMAGE,
                                       .registry = &registry,

@@ -7,15 +7,18 @@
 #define AGENT_API_ENDPOINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct api_endpoint_config {
     uint16_t port;
     const char *host_name;
-    uint64_t image_bytes;        /* all images together */
-    uint64_t vm_memory_bytes;    /* guest RAM of the VMs that are not ended */
-    uint64_t start_seconds;      /* the agent's start (Unix time): the host's uptime */
-    uint32_t management_network; /* the agent's and the uplink's switch network, refused to tenants; 0: none */
+    uint64_t image_bytes;            /* all images together */
+    uint64_t vm_memory_bytes;        /* guest RAM of the VMs that are not ended */
+    uint64_t start_seconds;          /* the agent's start (Unix time): the host's uptime */
+    uint32_t management_network;     /* the agent's and the uplink's switch network, refused to tenants; 0: none */
+    const uint32_t *uplink_networks; /* switch networks that share the uplink: never a tenant network's */
+    size_t uplink_network_count;
     const char *api_tokens_file; /* one of the agent's files, the API's tokens (api_tokens.h); NULL: an open API */
 };
 

@@ -284,6 +284,8 @@ int main(int argc, char **argv)
             .start_seconds = (uint64_t)start_seconds,
             .management_network = (uint32_t)options.management_network,
             .api_tokens_file = options.api_tokens_file,
+            .uplink_networks = options.uplink_networks,
+            .uplink_network_count = options.uplink_network_count,
         };
         problem = api_endpoint_start(&api);
         if (problem) {

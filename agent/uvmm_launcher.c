@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert(TENANT_NETWORKS_SWITCH_MAX == SWITCH_NETWORK_MAX, "tenant networks are handed out among the switch's");
+
 #define UVMM_HEAP_OVERHEAD_MIB 16 /* the uvmm's own heap besides guest RAM and writable disks */
 /*
  * Kernel memory grows with what is mapped: a 64-byte mapping record per 4 KiB page (1/64) and page tables (about
@@ -223,6 +225,7 @@ static void release_run(struct uvmm_launcher *launcher, struct uvmm_run *run)
     if (run->port_region) {
         page_memory_release(NULL, run->port_region, run->port_region_bytes);
     }
+    tenant_networks_release(launcher->config.networks, run->switch_network);
     if (run->created) {
         char reason[LAUNCH_REASON_SIZE];
         launcher_release(launcher->config.launcher, run->handle, reason, sizeof(reason));
@@ -330,13 +333,18 @@ static const char *attach_port(struct uvmm_launcher *launcher, struct uvmm_run *
     if (error != ERROR_NONE) {
         return fail(launcher, "mapping its switch port's rings failed: %s", error_name(error));
     }
+    if (!tenant_networks_acquire(launcher->config.networks, vm->tenant, vm->spec.network_id, &run->switch_network)) {
+        return fail(launcher, "network %u: no switch network is free for another tenant network",
+                    (unsigned)vm->spec.network_id);
+    }
     char reason[LAUNCH_REASON_SIZE];
     char name[32]; /* the switch's port names are at most 31 bytes */
     snprintf(name, sizeof(name), "%s", vm->id);
-    error = switch_port_attach(launcher->config.switch_gate, run->port_region, PORT_REGION_BYTES, vm->spec.network_id,
+    error = switch_port_attach(launcher->config.switch_gate, run->port_region, PORT_REGION_BYTES, run->switch_network,
                                control_slot(launcher, run), name, &run->switch_port, reason, sizeof(reason));
     if (error != ERROR_NONE) {
-        return fail(launcher, "the switch refused its port on network %u: %s", (unsigned)vm->spec.network_id, reason);
+        return fail(launcher, "the switch refused its port on network %u (switch network %u): %s",
+                    (unsigned)vm->spec.network_id, (unsigned)run->switch_network, reason);
     }
     run->port_attached = true;
     return NULL;

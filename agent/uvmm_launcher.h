@@ -13,6 +13,7 @@
 #ifndef AGENT_UVMM_LAUNCHER_H
 #define AGENT_UVMM_LAUNCHER_H
 
+#include "tenant_networks.h"
 #include "vm_registry.h"
 
 #include <stdbool.h>
@@ -35,17 +36,19 @@ struct uvmm_run {
     size_t port_region_bytes;
     uint32_t switch_port;
     bool port_attached;
+    uint32_t switch_network;             /* the tenant network's switch network it holds (tenant_networks.h); 0: none */
     char line[UVMM_LAUNCHER_LINE_BYTES]; /* the uvmm's log line being assembled */
     size_t line_length;
     char end_line[UVMM_LAUNCHER_REASON_BYTES]; /* its "VM ended: ..." text */
 };
 
 struct uvmm_launcher_config {
-    uint64_t launcher;           /* the launcher capability's slot */
-    uint64_t switch_gate;        /* the peer:switch gate's slot; 0: VMs get no network */
-    uint32_t management_network; /* the switch network of the agent and the uplink: never a tenant's; 0: none */
-    uint64_t first_free_slot;    /* the agent's capability slots from here on hold the uvmms' task and control gate */
-    const char *uvmm_image;      /* the uvmm's image in the boot archive */
+    uint64_t launcher;                /* the launcher capability's slot */
+    uint64_t switch_gate;             /* the peer:switch gate's slot; 0: VMs get no network */
+    uint32_t management_network;      /* the switch network of the agent and the uplink: never a tenant's; 0: none */
+    struct tenant_networks *networks; /* which switch network each tenant's network is */
+    uint64_t first_free_slot; /* the agent's capability slots from here on hold the uvmms' task and control gate */
+    const char *uvmm_image;   /* the uvmm's image in the boot archive */
     struct vm_registry *registry;
     struct image_store *images;
     uint64_t (*now_ms)(void);

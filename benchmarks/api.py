@@ -45,7 +45,7 @@ OPERATOR_TOKEN, _ = read_tokens(TOKENS)
 
 def open_channel(address):
     """A channel whose calls carry the operator's token."""
-    return grpc.intercept_channel(open_channel(address), BearerToken(OPERATOR_TOKEN))
+    return grpc.intercept_channel(grpc.insecure_channel(address, options=OPTIONS), BearerToken(OPERATOR_TOKEN))
 
 
 def stubs(directory):
@@ -191,7 +191,7 @@ def native_run(args, api):
         address = "127.0.0.1:%s" % port
         pb, grpc_pb = api["vm"]
         image_pb, image_grpc = api["image"]
-        with grpc.insecure_channel(address, options=OPTIONS) as channel:
+        with open_channel(address) as channel:
             data = b"a kernel the fake backend never runs"
             kernel = image_grpc.ImageServiceStub(channel).UploadImage(iter([
                 image_pb.UploadImageRequest(header=image_pb.UploadImageHeader(

@@ -1173,16 +1173,18 @@ MANAGEMENT_NETWORK = 4095  # integration_tests/api_system/manifest.txt: the agen
 
 def test_tenant_networks_real(suite):
     """Two VMs on tenant network 1 ping each other and move 256 KiB over TCP through the switch (the guests' /init
-    checks: the same SHA-256 on both sides); one on network 2 reaches neither and receives nothing; the management
-    network is refused."""
+    checks: the same SHA-256 on both sides); one on network 2 of the same tenant, and one of another tenant on its own
+    network 1, reach neither and receive nothing; the management network is refused."""
     if suite.fake:
         raise Skipped("real guests and the switch")
     pb = suite.vm_pb
     tenant = suite.tenant + "-net"
+    stranger = suite.tenant + "-other"
     base = "console=ttyS0 panic=-1 kapsel.devices=1 "
-    plan = [("server", 1, "kapsel.net=10.0.0.1/24 kapsel.peer=10.0.0.2 kapsel.net_role=server"),
-            ("client", 1, "kapsel.net=10.0.0.2/24 kapsel.peer=10.0.0.1 kapsel.net_role=client"),
-            ("outsider", 2, "kapsel.net=10.0.0.3/24 kapsel.peer=10.0.0.1 kapsel.net_role=outsider")]
+    plan = [("server", tenant, 1, "kapsel.net=10.0.0.1/24 kapsel.peer=10.0.0.2 kapsel.net_role=server"),
+            ("client", tenant, 1, "kapsel.net=10.0.0.2/24 kapsel.peer=10.0.0.1 kapsel.net_role=client"),
+            ("outsider", tenant, 2, "kapsel.net=10.0.0.3/24 kapsel.peer=10.0.0.1 kapsel.net_role=outsider"),
+            ("stranger", stranger, 1, "kapsel.net=10.0.0.4/24 kapsel.peer=10.0.0.1 kapsel.net_role=outsider")]
     watcher = Watcher(suite, tenant)
     names = []
     try:
@@ -1193,8 +1195,8 @@ def test_tenant_networks_real(suite):
         reason = failed.vm.state_reason if failed else started.state_reason
         expect("management network" in reason, "a VM on the management network: %r" % reason)
         consoles = {}
-        for role, network, switches in plan:
-            vm = suite.create_vm(tenant=tenant, command_line=base + switches, network_id=network)
+        for role, owner, network, switches in plan:
+            vm = suite.create_vm(tenant=owner, command_line=base + switches, network_id=network)
             names.append(vm.name)
             consoles[role] = ConsoleReader(suite, vm.name)
             suite.call(suite.vms.StartVm, pb.StartVmRequest(name=vm.name))
@@ -1206,10 +1208,11 @@ def test_tenant_networks_real(suite):
         expect("KAPSEL-NET-PING: ok" in text["client"], "the client's ping through the switch")
         expect(received and confirmed and received.group(1) == confirmed.group(1),
                "256 KiB over TCP between the VMs of network 1: %s / %s" % (received, confirmed))
-        expect("KAPSEL-NET-ISOLATED: 10.0.0.1 unreachable" in text["outsider"], "network 2 reached network 1")
-        delivered = re.search(r"net: \d+ frames sent, (\d+) received", text["outsider"])
-        expect(delivered and delivered.group(1) == "0", "frames delivered to network 2: %s" %
-               (delivered.group(0) if delivered else "no count"))
+        for role, what in (("outsider", "network 2"), ("stranger", "another tenant's network 1")):
+            expect("KAPSEL-NET-ISOLATED: 10.0.0.1 unreachable" in text[role], "%s reached network 1" % what)
+            delivered = re.search(r"net: \d+ frames sent, (\d+) received", text[role])
+            expect(delivered and delivered.group(1) == "0", "frames delivered to %s: %s" %
+                   (what, delivered.group(0) if delivered else "no count"))
     finally:
         watcher.close()
         for name in names:
