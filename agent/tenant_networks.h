@@ -16,8 +16,9 @@
 
 #define TENANT_NETWORKS_MAX VM_REGISTRY_MAX_VMS /* pairs in use at once: each holds at least one VM's port */
 #define TENANT_NETWORKS_RESERVED_MAX 17         /* the management network and up to 16 uplink networks */
-#define TENANT_NETWORKS_SWITCH_MAX 4095u /* switch networks are 1..4095 (SWITCH_NETWORK_MAX, kapsel/switch_control.h)  \
-                                          */
+#define TENANT_NETWORKS_SWITCH_MAX                                                                                     \
+    4095u /* switch networks are 1..4095 (SWITCH_NETWORK_MAX, kapsel/switch_control.h)                                 \
+           */
 
 struct tenant_network {
     char tenant[VM_TENANT_MAX_LENGTH + 1];
