@@ -22,6 +22,8 @@ enum api_status agent_api_init(struct agent_api *api, const struct agent_api_con
     image_service_methods(api, next);
     next += IMAGE_SERVICE_METHOD_COUNT;
     host_service_methods(api, next);
+    next += HOST_SERVICE_METHOD_COUNT;
+    attestation_service_methods(api, next);
     return API_STATUS_OK;
 }
 

@@ -19,6 +19,8 @@
 #define AGENT_AGENT_API_H
 
 #include "api_status.h"
+#include "attestation_key.h"
+#include "attestation_service.h"
 #include "host_service.h"
 #include "image_service.h"
 #include "image_store.h"
@@ -28,7 +30,9 @@
 #include <kapsel/grpc_server.h>
 #include <stddef.h>
 
-#define AGENT_API_METHOD_COUNT (VM_SERVICE_METHOD_COUNT + IMAGE_SERVICE_METHOD_COUNT + HOST_SERVICE_METHOD_COUNT)
+#define AGENT_API_METHOD_COUNT                                                                                         \
+    (VM_SERVICE_METHOD_COUNT + IMAGE_SERVICE_METHOD_COUNT + HOST_SERVICE_METHOD_COUNT +                                \
+     ATTESTATION_SERVICE_METHOD_COUNT)
 
 struct agent_api_config {
     struct vm_registry *registry; /* whose image store is images */
@@ -36,6 +40,10 @@ struct agent_api_config {
     /* Fills the host's own figures for GetHostInfo, at each call. */
     void (*host_facts)(void *context, struct host_facts *facts);
     void *host_facts_context;
+    /* The host's attestation key (HostInfo, AttestVm); NULL: none (no random source), AttestVm is UNAVAILABLE. */
+    struct attestation_key *attestation_key;
+    /* The uvmm image's SHA-256 (lowercase hex) that evidence names; NULL: the host cannot tell. */
+    const char *vmm_sha256;
 };
 
 struct agent_api {
@@ -51,7 +59,7 @@ struct agent_api {
  * the store or host_facts, or the registry checks images in another store. */
 enum api_status agent_api_init(struct agent_api *api, const struct agent_api_config *config, struct api_error *error);
 
-/* The method table of all three services, for grpc_server_config.methods; *count its length. */
+/* The method table of all four services, for grpc_server_config.methods; *count its length. */
 const struct grpc_method *agent_api_methods(const struct agent_api *api, size_t *count);
 
 #endif

@@ -188,6 +188,17 @@ enum api_status api_call_check_tenant(const struct grpc_call *call, const char *
     return API_STATUS_OK;
 }
 
+enum api_status api_call_find_vm(const struct grpc_call *call, const struct vm_registry *registry, const char *name,
+                                 const struct vm_record **vm, struct api_error *error)
+{
+    enum api_status status = vm_registry_get(registry, name, vm, error);
+    const char *tenant = api_call_tenant(call);
+    if (status == API_STATUS_OK && tenant != NULL && strcmp((*vm)->tenant, tenant) != 0) {
+        return vm_registry_not_found(name, error);
+    }
+    return status;
+}
+
 enum api_status api_call_check_operator(const struct grpc_call *call, const char *what, struct api_error *error)
 {
     const char *own = api_call_tenant(call);

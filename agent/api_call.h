@@ -56,6 +56,11 @@ const char *api_call_tenant(const struct grpc_call *call);
 enum api_status api_call_check_tenant(const struct grpc_call *call, const char *field, const char *tenant,
                                       struct api_error *error);
 
+/* The VM named name in registry if the call may see it; another tenant's VM is NOT_FOUND, worded as for one that is
+ * not there (vm_registry_not_found). */
+enum api_status api_call_find_vm(const struct grpc_call *call, const struct vm_registry *registry, const char *name,
+                                 const struct vm_record **vm, struct api_error *error);
+
 /* OK when the call acts for every tenant, else PERMISSION_DENIED "<what> needs an operator's token". */
 enum api_status api_call_check_operator(const struct grpc_call *call, const char *what, struct api_error *error);
 

@@ -10,6 +10,7 @@
 #include <kapsel/launcher.h>
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
+#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -27,6 +28,8 @@ static struct uvmm_launcher launcher;
 static struct agent_api api;
 static struct api_tokens tokens;
 static struct tenant_networks networks;
+static struct attestation_key attestation_key;
+static char vmm_sha256[2 * 32 + 1];
 static struct grpc_server *server;
 static struct grpc_transport transport;
 static struct api_endpoint_config endpoint;
@@ -77,6 +80,50 @@ static const char *read_tokens(const char *file, char problem[], size_t size)
         return problem;
     }
     return NULL;
+}
+
+static bool hardware_random(void *context, uint8_t *bytes, size_t length)
+{
+    (void)context;
+    runtime_entropy_fill(bytes, length);
+    return true;
+}
+
+/* The attestation key, from the processor's random source; NULL (and a line saying why) without one. */
+static struct attestation_key *make_attestation_key(void)
+{
+    struct api_error error;
+    if (!runtime_entropy_available()) {
+        printf("agent: no attestation key: the processor has no hardware random source (RDRAND)\n");
+        return NULL;
+    }
+    if (attestation_key_generate(&attestation_key, hardware_random, NULL, &error) != API_STATUS_OK) {
+        printf("agent: no attestation key: %s\n", error.message);
+        return NULL;
+    }
+    uint8_t fingerprint[32];
+    mbedtls_sha256_ret(attestation_key.public_key, sizeof(attestation_key.public_key), fingerprint, 0);
+    printf("agent: attestation key made, SHA-256 of its public key %02x%02x%02x%02x%02x%02x%02x%02x...\n",
+           fingerprint[0], fingerprint[1], fingerprint[2], fingerprint[3], fingerprint[4], fingerprint[5],
+           fingerprint[6], fingerprint[7]);
+    return &attestation_key;
+}
+
+/* The SHA-256 of the uvmm image, if the agent holds it as a file too (the manifest's "file uvmm.elf"); else NULL. */
+static const char *measure_uvmm(void)
+{
+    const void *image;
+    uint64_t size;
+    if (!environment_file(UVMM_IMAGE, &image, &size)) {
+        printf("agent: attestation evidence names no uvmm image: %s is not one of the agent's files\n", UVMM_IMAGE);
+        return NULL;
+    }
+    uint8_t digest[32];
+    mbedtls_sha256_ret(image, (size_t)size, digest, 0);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        snprintf(vmm_sha256 + 2 * i, 3, "%02x", digest[i]);
+    }
+    return vmm_sha256;
 }
 
 const char *api_endpoint_start(const struct api_endpoint_config *config)
@@ -132,7 +179,13 @@ const char *api_endpoint_start(const struct api_endpoint_config *config)
         return problem;
     }
     image_store_set_users(&images, vm_registry_image_users(&registry));
-    struct agent_api_config api_config = {.registry = &registry, .images = &images, .host_facts = host_facts};
+    struct agent_api_config api_config = {
+        .registry = &registry,
+        .images = &images,
+        .host_facts = host_facts,
+        .attestation_key = make_attestation_key(),
+        .vmm_sha256 = measure_uvmm(),
+    };
     if (agent_api_init(&api, &api_config, &error) != API_STATUS_OK) {
         snprintf(problem, sizeof(problem), "the services: %s", error.message);
         return problem;

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +103,7 @@ struct host {
     struct fake_backend backend;
     struct agent_api api;
     struct api_tokens tokens;
+    struct attestation_key attestation_key;
     struct grpc_server *server;
     struct client_connection *connections[MAX_CONNECTIONS];
 };
@@ -230,6 +232,13 @@ static const char *fake_start(void *context, struct vm_record *vm)
     }
     if (strstr(kernel->display_name, "fail-start")) {
         return "uvmm: cannot load the kernel: not a bzImage (fake)";
+    }
+    /* What attestation quotes: the fake's own spec, in the launch spec's form (no uvmm image: vmm_sha256 is ""). */
+    char spec[128];
+    int spec_length = snprintf(spec, sizeof(spec), "microapp %s\nimage fake-uvmm\nmemory %uM\ncapability log\n", vm->id,
+                               (unsigned)vm->spec.memory_mib);
+    if (vm_registry_launch_spec(backend->registry, vm, spec, (size_t)spec_length, &error) != API_STATUS_OK) {
+        return "uvmm: the fake backend has no memory for the launch spec";
     }
     size_t index = fake_index(backend, NULL);
     struct fake_vm *fake = index < VM_REGISTRY_MAX_VMS ? calloc(1, sizeof(*fake)) : NULL;
@@ -584,6 +593,22 @@ static bool parse_options(int argc, char **argv, struct options *options)
     return true;
 }
 
+static bool system_random(void *context, uint8_t *bytes, size_t length)
+{
+    (void)context;
+    while (length > 0) {
+        ssize_t got = getrandom(bytes, length, 0);
+        if (got < 0 && errno != EINTR) {
+            return false;
+        }
+        if (got > 0) {
+            bytes += got;
+            length -= (size_t)got;
+        }
+    }
+    return true;
+}
+
 /* The token file at path into host->tokens. */
 static bool read_tokens(struct host *host, const char *path)
 {
@@ -643,14 +668,22 @@ static bool host_init(struct host *host)
         return false;
     }
     image_store_set_users(&host->images, vm_registry_image_users(&host->registry));
+    if (attestation_key_generate(&host->attestation_key, system_random, NULL, &error) != API_STATUS_OK) {
+        fprintf(stderr, "api host: %s\n", error.message);
+        vm_registry_destroy(&host->registry);
+        image_store_destroy(&host->images);
+        return false;
+    }
     struct agent_api_config api_config = {
         .registry = &host->registry,
         .images = &host->images,
         .host_facts = host_facts,
         .host_facts_context = host,
+        .attestation_key = &host->attestation_key,
     };
     if (agent_api_init(&host->api, &api_config, &error) != API_STATUS_OK) {
         fprintf(stderr, "api host: %s\n", error.message);
+        attestation_key_destroy(&host->attestation_key);
         vm_registry_destroy(&host->registry);
         image_store_destroy(&host->images);
         return false;
@@ -666,6 +699,7 @@ static bool host_init(struct host *host)
     });
     if (!host->server) {
         fprintf(stderr, "api host: grpc_server_create failed\n");
+        attestation_key_destroy(&host->attestation_key);
         vm_registry_destroy(&host->registry);
         image_store_destroy(&host->images);
         return false;
@@ -691,6 +725,7 @@ static bool host_destroy(struct host *host)
     vm_registry_destroy(&host->registry);
     image_store_destroy(&host->images);
     grpc_server_destroy(host->server);
+    attestation_key_destroy(&host->attestation_key);
     return clean;
 }
 

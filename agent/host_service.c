@@ -44,6 +44,10 @@ static void get_host_info(struct grpc_call *call, const uint8_t *bytes, size_t l
     info.max_image_bytes = api->config.images->config.max_image_bytes;
     info.vm_memory_limit_bytes = usage.memory_limit_bytes;
     info.vm_memory_used_bytes = usage.memory_used_bytes;
+    if (api->config.attestation_key) {
+        info.attestation_public_key = (ProtobufCBinaryData){.len = sizeof(api->config.attestation_key->public_key),
+                                                            .data = api->config.attestation_key->public_key};
+    }
     api_call_reply(call, &info.base);
 }
 

@@ -304,6 +304,11 @@ const char *uvmm_launcher_start(void *context, struct vm_record *vm)
     if (!problem) {
         problem = write_spec(launcher, vm, &files, spec, sizeof(spec), &spec_length);
     }
+    struct api_error error;
+    if (!problem &&
+        vm_registry_launch_spec(launcher->config.registry, vm, spec, spec_length, &error) != API_STATUS_OK) {
+        problem = fail(launcher, "%s", error.message);
+    }
     if (!problem) {
         problem = create_and_run(launcher, run, vm, &files, spec, spec_length);
     }

@@ -123,6 +123,7 @@ enum api_status vm_registry_init(struct vm_registry *registry, const struct vm_r
 static void free_slot(struct vm_registry *registry, struct vm_record *vm)
 {
     free(vm->console_history);
+    free(vm->launch_spec);
     memset(vm, 0, sizeof(*vm));
     registry->vm_count--;
 }
@@ -874,6 +875,23 @@ size_t vm_console_read(const struct vm_record *vm, uint64_t offset, uint8_t *byt
     memcpy(bytes, vm->console_history + position, first);
     memcpy(bytes + first, vm->console_history, count - first);
     return count;
+}
+
+enum api_status vm_registry_launch_spec(struct vm_registry *registry, struct vm_record *vm, const char *spec,
+                                        size_t length, struct api_error *error)
+{
+    if (!owns(registry, vm)) {
+        return api_error_set(error, API_STATUS_INVALID_ARGUMENT, "a launch spec for a VM of another registry");
+    }
+    char *copy = malloc(length + 1);
+    if (!copy) {
+        return api_error_set(error, API_STATUS_RESOURCE_EXHAUSTED, "no memory for %s's launch spec", vm->name);
+    }
+    memcpy(copy, spec, length);
+    copy[length] = '\0';
+    free(vm->launch_spec);
+    vm->launch_spec = copy;
+    return API_STATUS_OK;
 }
 
 enum api_status vm_registry_disk_sha256(struct vm_registry *registry, struct vm_record *vm, size_t disk_index,

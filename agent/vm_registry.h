@@ -104,6 +104,9 @@ struct vm_record {
      * VM ever wrote, which is the offset of the next one. */
     uint8_t *console_history;
     uint64_t console_total_bytes;
+    /* The spec the backend launched the VM's uvmm with (a manifest block: every capability it holds), NUL-ended;
+     * NULL until it started. Attestation evidence quotes it. */
+    char *launch_spec;
     void *backend_state; /* the backend's own, e.g. which uvmm runs the VM; NULL at creation */
 };
 
@@ -297,6 +300,11 @@ enum api_status vm_registry_vm_ended(struct vm_registry *registry, struct vm_rec
  * on_console with its offset. */
 enum api_status vm_registry_console_output(struct vm_registry *registry, struct vm_record *vm, const uint8_t *bytes,
                                            size_t length, struct api_error *error);
+
+/* The backend reports the launch spec of the VM's uvmm (length bytes, copied) as it starts it. RESOURCE_EXHAUSTED
+ * without memory for the copy; INVALID_ARGUMENT for a VM not of this registry. */
+enum api_status vm_registry_launch_spec(struct vm_registry *registry, struct vm_record *vm, const char *spec,
+                                        size_t length, struct api_error *error);
 
 /* The backend reports disk disk_index's final SHA-256 (64 lowercase hex digits), before it reports the end.
  * INVALID_ARGUMENT for an index beyond the VM's disks or another form. No event: the end's MODIFIED carries it. */

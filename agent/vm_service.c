@@ -26,16 +26,10 @@ static struct agent_api *api_of(const struct grpc_call *call)
     return grpc_call_method(call)->context;
 }
 
-/* The VM named name if the call may see it; another tenant's VM is NOT_FOUND, worded as for one that is not there. */
 static enum api_status find_visible_vm(struct grpc_call *call, const char *name, const struct vm_record **vm,
                                        struct api_error *error)
 {
-    enum api_status status = vm_registry_get(api_of(call)->config.registry, name, vm, error);
-    const char *tenant = api_call_tenant(call);
-    if (status == API_STATUS_OK && tenant != NULL && strcmp((*vm)->tenant, tenant) != 0) {
-        return vm_registry_not_found(name, error);
-    }
-    return status;
+    return api_call_find_vm(call, api_of(call)->config.registry, name, vm, error);
 }
 
 /* For a tenant's token: NOT_FOUND unless name is one of its tenant's VMs. An operator's call goes straight to the

@@ -39,12 +39,6 @@ uint64_t arch_virtio_window(unsigned index);
 /* The interrupt line (arch_platform_raise_irq) of virtio-mmio slot index. */
 unsigned arch_virtio_interrupt(unsigned index);
 
-/* Whether the host's processor has a hardware random source for the guest's entropy device. */
-bool arch_entropy_available(void);
-
-/* Fills buffer with length bytes from that source (only if arch_entropy_available()); context is unused. */
-void arch_entropy_fill(void *context, uint8_t *buffer, size_t length);
-
 /* The guest's TSC rate in kHz, as measured (0 without a platform). */
 uint64_t arch_platform_tsc_khz(const struct vm *vm);
 

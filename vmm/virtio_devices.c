@@ -99,6 +99,13 @@ static const char *add_network(struct virtio_devices *devices, struct vm *vm,
     return NULL;
 }
 
+/* virtio-rng's source: the processor's hardware random source (kapsel/runtime.h). */
+static void fill_entropy(void *context, uint8_t *buffer, size_t length)
+{
+    (void)context;
+    runtime_entropy_fill(buffer, length);
+}
+
 const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
                                const struct virtio_devices_config *config)
 {
@@ -111,11 +118,11 @@ const char *virtio_devices_add(struct virtio_devices *devices, struct vm *vm,
     if (problem) {
         return problem;
     }
-    if (arch_entropy_available()) {
+    if (runtime_entropy_available()) {
         slot = virtio_slot_next(vm);
-        problem = attach(
-            vm, slot, "virtio-rng", &devices->rng.transport,
-            virtio_rng_init(&devices->rng, &vm->ram, arch_entropy_fill, NULL, virtio_slot_raise_interrupt, slot));
+        problem =
+            attach(vm, slot, "virtio-rng", &devices->rng.transport,
+                   virtio_rng_init(&devices->rng, &vm->ram, fill_entropy, NULL, virtio_slot_raise_interrupt, slot));
         if (problem) {
             return problem;
         }

@@ -19,6 +19,7 @@
 #include "agent/api_call.h"
 #include "agent/unit_tests/api_model_testing.h"
 #include "grpc_test_client.h"
+#include "kapsel/v1/attestation_service.pb-c.h"
 #include "kapsel/v1/host_service.pb-c.h"
 #include "kapsel/v1/image_service.pb-c.h"
 #include "kapsel/v1/vm_service.pb-c.h"
@@ -32,6 +33,7 @@
 #define VM_PATH(method) "/kapsel.v1.VmService/" method
 #define IMAGE_PATH(method) "/kapsel.v1.ImageService/" method
 #define HOST_PATH(method) "/kapsel.v1.HostService/" method
+#define ATTESTATION_PATH(method) "/kapsel.v1.AttestationService/" method
 #define MAX_IMAGE_BYTES (4 * MIB)
 #define STORE_BYTES (16 * MIB)
 #define VM_MEMORY_LIMIT (1024 * MIB)
@@ -673,6 +675,7 @@ static const struct method_request every_method[] = {
     {IMAGE_PATH("DeleteImage"), "kapsel.v1.DeleteImageRequest"},
     {HOST_PATH("GetHostInfo"), "kapsel.v1.GetHostInfoRequest"},
     {HOST_PATH("Health"), "kapsel.v1.HealthRequest"},
+    {ATTESTATION_PATH("AttestVm"), "kapsel.v1.AttestVmRequest"},
 };
 
 #define METHOD_COUNT (sizeof(every_method) / sizeof(every_method[0]))
@@ -687,9 +690,10 @@ static void test_the_table_has_every_method_of_the_protos(void **state)
         &kapsel__v1__vm_service__descriptor,
         &kapsel__v1__image_service__descriptor,
         &kapsel__v1__host_service__descriptor,
+        &kapsel__v1__attestation_service__descriptor,
     };
     size_t found = 0;
-    for (size_t s = 0; s < 3; s++) {
+    for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++) {
         for (unsigned m = 0; m < services[s]->n_methods; m++) {
             char path[128];
             snprintf(path, sizeof(path), "/%s/%s", services[s]->name, services[s]->methods[m].name);

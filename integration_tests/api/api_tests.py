@@ -35,6 +35,9 @@ import time
 import traceback
 
 import grpc
+from cryptography.exceptions import InvalidSignature as InvalidSignatureError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bearer_token import BearerToken, read_tokens  # noqa: E402 - beside this file
@@ -204,7 +207,8 @@ class Suite:
     def __init__(self, args, stubs):
         self.args = args
         self.fake = not args.real_vms
-        self.host_pb, host_grpc, self.image_pb, image_grpc, self.vm_pb, vm_grpc = stubs
+        (self.host_pb, host_grpc, self.image_pb, image_grpc, self.vm_pb, vm_grpc, self.attestation_pb,
+         self.attestation_grpc) = stubs
         self.host_grpc, self.image_grpc, self.vm_grpc = host_grpc, image_grpc, vm_grpc
         self.address = args.address
         scale = args.timeout_scale
@@ -214,6 +218,7 @@ class Suite:
         self.operator_token, self.tenant_tokens = read_tokens(args.tokens) if args.tokens else (None, {})
         self.channel = self.new_channel()
         self.host, self.images, self.vms = self.stubs_on(self.channel)
+        self.attestation = self.attestation_grpc.AttestationServiceStub(self.channel)
         self.run_id = "%06x" % random.SystemRandom().getrandbits(24)
         self.tenant = "t-" + self.run_id
         self.memory_mib = args.vm_memory_mib
@@ -391,6 +396,8 @@ def test_calls_without_a_valid_token_are_unauthenticated(suite):
                 ("WatchVms", lambda: next(vms.WatchVms(vp.WatchVmsRequest(), timeout=timeout))),
                 ("StreamConsole", lambda: next(vms.StreamConsole(vp.StreamConsoleRequest(name=vm_name),
                                                                  timeout=timeout))),
+                ("AttestVm", lambda: suite.attestation_grpc.AttestationServiceStub(channel).AttestVm(
+                    suite.attestation_pb.AttestVmRequest(name=vm_name, nonce=bytes(32)), timeout=timeout)),
             ]
             for name, call in calls:
                 what = "%s with %s" % (name, "no token" if token is None else "a token the host does not know")
@@ -509,6 +516,99 @@ def test_tenant_tokens_cannot_change_images(suite):
         expect_equal(suite.call(suite.images.GetImage, suite.image_pb.GetImageRequest(name=kernel.name)).name,
                      kernel.name, "the kernel image after tenant %s's DeleteImage" % b)
     finally:
+        b_channel.close()
+
+
+# --- Attestation: signed evidence of what a VM boots and how it is isolated. ---
+
+
+def attest(suite, name, nonce, stub=None):
+    """AttestVm, its signature checked with the key it names (Debian's python3-cryptography); the parsed evidence and
+    the public key."""
+    stub = stub or suite.attestation
+    response = suite.call(stub.AttestVm, suite.attestation_pb.AttestVmRequest(name=name, nonce=nonce))
+    expect_equal(len(response.public_key), 65, "the public key's length")
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), response.public_key)
+    key.verify(response.signature, response.evidence, ec.ECDSA(hashes.SHA256()))
+    tampered = bytearray(response.evidence)
+    tampered[len(tampered) // 2] ^= 1
+    try:
+        key.verify(response.signature, bytes(tampered), ec.ECDSA(hashes.SHA256()))
+        raise CheckFailed("a signature verified over changed evidence")
+    except InvalidSignatureError:
+        pass
+    return suite.attestation_pb.VmEvidence.FromString(response.evidence), response.public_key
+
+
+def launch_spec_capabilities(spec):
+    return sorted(line.split()[1] for line in spec.splitlines() if line.startswith("capability "))
+
+
+def test_attest_vm(suite):
+    kernel, initrd, disk = suite.vm_images()
+    command_line = suite.command_line()
+    vm = suite.create_vm(vm_id=suite.new_id("attested"), command_line=command_line,
+                         disks=[suite.vm_pb.Disk(image=disk.name, read_only=True)])
+    try:
+        nonce = os.urandom(32)
+        evidence, key = attest(suite, vm.name, nonce)
+        expect_equal(key, suite.host_info().attestation_public_key, "the key HostInfo names")
+        expect_equal((evidence.version, evidence.vm_name, evidence.tenant, evidence.state, evidence.nonce),
+                     (1, vm.name, suite.tenant, "CREATED", nonce), "the evidence's VM")
+        expect_equal((evidence.kernel_sha256, evidence.initrd_sha256),
+                     (kernel.sha256, initrd.sha256), "the evidence's images")
+        expect_equal([(d.image_sha256, d.read_only) for d in evidence.disks], [(disk.sha256, True)], "its disks")
+        expect_equal(evidence.command_line_sha256, sha256_hex(command_line.encode()), "its command line's SHA-256")
+        expect_equal((evidence.memory_mib, evidence.vcpus, evidence.network_id), (suite.memory_mib, 1, 0),
+                     "its resources")
+        expect_equal(evidence.vmm_launch_spec, "", "the launch spec before the VM started")
+        expect("no hardware root of trust" in evidence.root_of_trust, "root_of_trust %r" % evidence.root_of_trust)
+        suite.call(suite.vms.StartVm, suite.vm_pb.StartVmRequest(name=vm.name))
+        second_nonce = os.urandom(16)
+        running, second_key = attest(suite, vm.name, second_nonce)
+        expect_equal((running.nonce, second_key), (second_nonce, key), "the second evidence's nonce and key")
+        expect(running.state in ("RUNNING", "STOPPED"), "the state after StartVm: %s" % running.state)
+        expect(running.time_unix_ms >= evidence.time_unix_ms, "the evidence's times go backwards")
+        capabilities = launch_spec_capabilities(running.vmm_launch_spec)
+        if suite.fake:
+            expect_equal((running.vmm_sha256, capabilities), ("", ["log"]), "the fake backend's uvmm")
+        else:
+            # The uvmm holds its log, a factory for its Vm and the scheduler: nothing of the host's besides.
+            expect(re.fullmatch(r"[0-9a-f]{64}", running.vmm_sha256), "vmm_sha256 %r" % running.vmm_sha256)
+            if suite.args.vmm_image:
+                with open(suite.args.vmm_image, "rb") as image:
+                    expect_equal(running.vmm_sha256, sha256_hex(image.read()), "the uvmm image's SHA-256")
+            expect_equal(capabilities, ["factory", "log", "scheduler"], "the uvmm's capabilities")
+            expect("--ram %dM" % suite.memory_mib in running.vmm_launch_spec, "the launch spec's guest RAM")
+        for size in (15, 65, 0):
+            suite.expect_error(grpc.StatusCode.INVALID_ARGUMENT, "nonce: %d bytes; 16 to 64 are needed" % size,
+                               suite.attestation.AttestVm,
+                               suite.attestation_pb.AttestVmRequest(name=vm.name, nonce=bytes(size)))
+        attest(suite, vm.name, bytes(64))
+        missing = "vms/" + suite.new_id("absent")
+        suite.expect_error(grpc.StatusCode.NOT_FOUND, "name: %s not found" % missing, suite.attestation.AttestVm,
+                           suite.attestation_pb.AttestVmRequest(name=missing, nonce=bytes(16)))
+    finally:
+        suite.delete_vm_when_ended(vm.name)
+
+
+def test_tenant_tokens_attest_only_their_own_vms(suite):
+    (a, a_channel), (b, b_channel) = tenant_channels(suite)
+    names = []
+    try:
+        a_stub = suite.attestation_grpc.AttestationServiceStub(a_channel)
+        b_stub = suite.attestation_grpc.AttestationServiceStub(b_channel)
+        vm = suite.create_vm(vm_id=suite.new_id("attested-a"), tenant=a)
+        names.append(vm.name)
+        evidence, _ = attest(suite, vm.name, bytes(range(16)), stub=a_stub)
+        expect_equal(evidence.tenant, a, "the evidence's tenant")
+        suite.expect_error(grpc.StatusCode.NOT_FOUND, "name: %s not found" % vm.name, b_stub.AttestVm,
+                           suite.attestation_pb.AttestVmRequest(name=vm.name, nonce=bytes(16)),
+                           "tenant %s attesting %s's VM" % (b, a))
+    finally:
+        for name in names:
+            suite.delete_vm_when_ended(name)
+        a_channel.close()
         b_channel.close()
 
 
@@ -1563,6 +1663,8 @@ TESTS = [
     test_calls_without_a_valid_token_are_unauthenticated,
     test_tenant_tokens_see_only_their_own_vms,
     test_tenant_tokens_cannot_change_images,
+    test_attest_vm,
+    test_tenant_tokens_attest_only_their_own_vms,
     test_host_info,
     test_image_upload_chunked,
     test_image_upload_two_clients_concurrently,
@@ -1605,14 +1707,16 @@ def generate_stubs(script, directory):
     from kapsel.v1 import host_service_pb2, host_service_pb2_grpc  # noqa: E402 - generated just now
     from kapsel.v1 import image_service_pb2, image_service_pb2_grpc  # noqa: E402
     from kapsel.v1 import vm_service_pb2, vm_service_pb2_grpc  # noqa: E402
+    from kapsel.v1 import attestation_service_pb2, attestation_service_pb2_grpc  # noqa: E402
     return (host_service_pb2, host_service_pb2_grpc, image_service_pb2, image_service_pb2_grpc, vm_service_pb2,
-            vm_service_pb2_grpc)
+            vm_service_pb2_grpc, attestation_service_pb2, attestation_service_pb2_grpc)
 
 
 def parse_arguments():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--address", required=True, help="the API's host:port")
+    parser.add_argument("--vmm-image", help="with --real-vms: the uvmm ELF the host runs (its SHA-256 in evidence)")
     parser.add_argument("--tokens", help="the host's test tokens (<token> <tenant or *> lines): act as the operator")
     parser.add_argument("--real-vms", action="store_true", help="the agent runs real Linux VMs (default: fake)")
     parser.add_argument("--kernel", help="with --real-vms: the guest kernel (bzImage) to upload")

@@ -42,6 +42,7 @@
 #include <kapsel/abi.h>
 #include <kapsel/environment.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The root task's heap window: clear of its image (low addresses), boot info, modules, stack and UTCB. */
@@ -79,5 +80,11 @@ bool environment_file(const char *name, const void **data, uint64_t *size);
  * "peer:<app>" gate. The memory stays for as long as the app lives.
  */
 bool environment_shared(const char *name, void **data, uint64_t *size);
+
+/* Whether the processor has a hardware random source (x86-64: RDRAND), which runtime_entropy_fill reads. */
+bool runtime_entropy_available(void);
+
+/* Fills bytes with length bytes of that source; only when runtime_entropy_available(). */
+void runtime_entropy_fill(uint8_t *bytes, size_t length);
 
 #endif

@@ -1,12 +1,12 @@
-/* The guest's entropy: the processor's RDRAND, which the host's CPU must have (CPUID leaf 1, ECX bit 30). */
-#include "../../arch.h"
+/* The processor's hardware random source: RDRAND (CPUID leaf 1, ECX bit 30). */
+#include <kapsel/runtime.h>
 
 #include <cpuid.h>
 #include <string.h>
 
 #define CPUID_RDRAND (1u << 30)
 
-bool arch_entropy_available(void)
+bool runtime_entropy_available(void)
 {
     unsigned eax, ebx, ecx, edx;
     return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & CPUID_RDRAND);
@@ -23,14 +23,13 @@ static uint64_t random_word(void)
     return value;
 }
 
-void arch_entropy_fill(void *context, uint8_t *buffer, size_t length)
+void runtime_entropy_fill(uint8_t *bytes, size_t length)
 {
-    (void)context;
     while (length) {
         uint64_t word = random_word();
         size_t chunk = length < sizeof(word) ? length : sizeof(word);
-        memcpy(buffer, &word, chunk);
-        buffer += chunk;
+        memcpy(bytes, &word, chunk);
+        bytes += chunk;
         length -= chunk;
     }
 }
