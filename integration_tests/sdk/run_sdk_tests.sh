@@ -3,6 +3,8 @@
 # them, "alpha" and "beta", on free ports) and checks exit codes, outputs and, for --output json, that the output
 # parses (Debian's /usr/bin/python3) and holds what it should; then fleet mode over both servers and a dead address;
 # then API tokens (--token, KAPSEL_TOKEN, exit 9) against a third server, "secure", started with --api-tokens.
+# attest: evidence verified against the VMs' facts and the host's key, exit 10 for what does not verify or match,
+# exit 7 from a gRPC server without AttestationService (an older agent).
 # Ends with "N passed, N failed"; fails if a check failed or a server did not end cleanly (they run under
 # ASan/UBSan, and LeakSanitizer checks that every call and stream was ended).
 # Usage: run_sdk_tests.sh <kapselctl> <api_host_server>
@@ -177,6 +179,58 @@ expect_json "vm watch --count json lines" 0 'len(docs) == 2 and all(d["type"] ==
 k vm watch --count 1
 expect "vm watch (table)" 0 '^[0-9]+ +ADDED +vms/web-'
 
+# --- Attestation: evidence about a CREATED VM (att-1) and a RUNNING one (web-1), verified, against the VMs' facts ---
+
+sha256_of_text() {
+    printf '%s' "$1" | sha256sum | cut -d' ' -f1
+}
+initrd_sha="$(sha256sum "$work/initrd.cpio" | cut -d' ' -f1)"
+disk_sha="$(sha256sum "$work/data.img" | cut -d' ' -f1)"
+k -o json host info
+expect_json "host info json: the attestation key, 65 bytes in hex" 0 \
+    'len(doc["attestation_public_key"]) == 130 and doc["attestation_public_key"].startswith("04")'
+alpha_key="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["attestation_public_key"])' "$work/out")"
+k host info
+expect "host info: the attestation key" 0 "^Attestation key: +$alpha_key$"
+printf '\n  %s\n' "$alpha_key" >"$work/alpha.key"
+
+k vm create --kernel "$kernel_sha" --tenant attest --id att-1 --memory 128 --cmdline "quiet loglevel=3"
+expect "attest: a VM to attest, CREATED" 0 '^State: +CREATED$'
+k -o json attest att-1
+expect_json "attest a CREATED VM: verified, its facts, a fresh 32-byte nonce, the host's key" 0 \
+    "doc['attested'] and doc['evidence']['vm_name'] == 'vms/att-1' and doc['evidence']['state'] == 'CREATED' and doc['evidence']['tenant'] == 'attest' and doc['evidence']['kernel_sha256'] == '$kernel_sha' and doc['evidence']['command_line_sha256'] == '$(sha256_of_text "quiet loglevel=3")' and doc['evidence']['initrd_sha256'] == '' and doc['evidence']['memory_mib'] == 128 and doc['evidence']['version'] == 1 and doc['evidence']['host_name'] == 'alpha' and len(doc['evidence']['nonce']) == 64 and doc['public_key'] == '$alpha_key' and not doc['key_pinned'] and doc['evidence']['root_of_trust'] != ''"
+k attest vms/att-1 --expect-kernel "$work/vmlinuz" --expect-cmdline "quiet loglevel=3"
+expect "attest --expect-kernel, --expect-cmdline met: exit 0" 0 '^--expect-cmdline: +met: quiet loglevel=3$'
+
+k -o json attest web-1 --expect-kernel "$work/vmlinuz" --expect-initrd "$work/initrd.cpio" \
+    --expect-cmdline "console=ttyS0 quiet" --expect-key "$alpha_key"
+expect_json "attest a RUNNING VM: every expectation met, the key pinned" 0 \
+    "doc['attested'] and doc['key_pinned'] and doc['evidence']['state'] == 'RUNNING' and doc['evidence']['tenant'] == 'acme' and doc['evidence']['kernel_sha256'] == '$kernel_sha' and doc['evidence']['initrd_sha256'] == '$initrd_sha' and doc['evidence']['command_line_sha256'] == '$(sha256_of_text "console=ttyS0 quiet")' and doc['evidence']['memory_mib'] == 256 and doc['evidence']['network_id'] == 3 and doc['evidence']['disks'] == [{'image_sha256': '$disk_sha', 'read_only': True}] and doc['evidence']['vmm_launch_spec'] != '' and [e['met'] for e in doc['expectations']] == [True, True, True]"
+k attest web-1 --expect-key "@$work/alpha.key"
+expect "attest --expect-key @FILE: the key pinned" 0 '^Verified: +signature, version, VM, nonce; the key is the one expected$'
+k attest web-1 --expect-kernel "$work/initrd.cpio"
+expect "attest --expect-kernel of another file: not attested, exit 10" 10 \
+    "vms/web-1: not attested: kernel_sha256 is \"$kernel_sha\", not $initrd_sha" err
+grep -Eq '^--expect-kernel: +NOT MET: ' "$work/out" && pass "attest: the unmet expectation is shown with the evidence" ||
+    fail "attest: the unmet expectation is shown with the evidence"
+k attest web-1 --expect-cmdline "console=ttyS0"
+expect "attest --expect-cmdline of another text: exit 10" 10 "not attested: command_line_sha256" err
+k attest att-1 --expect-initrd "$work/initrd.cpio"
+expect "attest --expect-initrd of a VM without one: exit 10" 10 'not attested: initrd_sha256 is ""' err
+# P-256's generator: a valid key, not the host's.
+k attest web-1 --expect-key 046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5
+expect "attest --expect-key of another key: ATTESTATION_INVALID, exit 10" 10 \
+    "vms/web-1: ATTESTATION_INVALID: public_key: the host signed with another key" err
+k -o json attest web-1 --nonce 000102030405060708090a0b0c0d0e0f
+expect_json "attest --nonce of 16 bytes: the evidence carries it" 0 \
+    "doc['evidence']['nonce'] == '000102030405060708090a0b0c0d0e0f'"
+k attest web-1 --nonce 0001020304050607
+expect "attest --nonce of 8 bytes: a usage error, exit 2 (never sent)" 2 "--nonce takes 16 to 64 bytes in hex" err
+k attest nosuch
+expect "attest of an unknown VM: NOT_FOUND, exit 1" 1 "vms/nosuch: NOT_FOUND" err
+k vm delete att-1
+expect "attest: att-1 deleted" 0 "^vms/att-1 deleted$"
+
 k image rm "$kernel_sha"
 expect "image rm of an image in use: FAILED_PRECONDITION, exit 1" 1 "FAILED_PRECONDITION" err
 k vm delete web-1
@@ -209,7 +263,27 @@ expect "image push of a missing file: exit 4" 4 "nonexistent" err
 k vm get
 expect "usage error: exit 2" 2 "missing the VM's name" err
 k attest
-expect "attest: not available, exit 7" 7 "not available: attestation is not implemented by this host" err
+expect "attest without a VM: usage error, exit 2" 2 "missing the VM's name" err
+# A gRPC server without AttestationService (an older agent): UNIMPLEMENTED is exit 7.
+mkfifo "$work/bare.port"
+"$python" -c '
+from concurrent import futures
+import grpc
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+print("port", server.add_insecure_port("127.0.0.1:0"), flush=True)
+server.start()
+server.wait_for_termination()  # until SIGTERM
+' >"$work/bare.port" 2>"$work/bare.log" &
+bare_pid=$!
+if read -r -t 20 word bare_port <"$work/bare.port" && [[ "$word" == port ]]; then
+    run --host "127.0.0.1:$bare_port" attest web-1
+    expect "attest to a host without attestation: not available, exit 7" 7         "not available: the host does not implement attestation" err
+else
+    failed=$((failed + 1))
+    echo "FAILED  attest to a host without attestation: the bare gRPC server did not start"
+fi
+kill "$bare_pid" 2>/dev/null
+wait "$bare_pid" 2>/dev/null
 k vm create --help
 expect "vm create --help" 0 "^Usage: kapselctl vm create"
 
@@ -330,6 +404,19 @@ expect_json "tokens: acme watches its VMs (a stream with the token)" 0 \
 s --token operator-test-token -o json vm list
 expect_json "tokens: the operator sees both tenants' VMs" 0 \
     '[(vm["name"], vm["tenant"]) for vm in doc] == [("vms/acme-1", "acme"), ("vms/globex-1", "globex")]'
+s --token acme-test-token -o json host info
+secure_key="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["attestation_public_key"])' "$work/out")"
+s --token acme-test-token -o json attest acme-1 --expect-key "$secure_key"
+expect_json "tokens: acme attests its own VM, the key of host info" 0 \
+    "doc['attested'] and doc['key_pinned'] and doc['evidence']['tenant'] == 'acme' and doc['evidence']['kernel_sha256'] == '$secure_kernel_sha' and doc['evidence']['memory_mib'] == 128 and doc['public_key'] == '$secure_key' != '$alpha_key'"
+s --token acme-test-token attest acme-1 --expect-key "$alpha_key"
+expect "tokens: attest pinned to another host's key: exit 10" 10 "ATTESTATION_INVALID: public_key:" err
+s --token acme-test-token attest globex-1
+expect "tokens: acme does not attest globex's VM (NOT_FOUND), exit 1" 1 "vms/globex-1: NOT_FOUND" err
+s attest acme-1
+expect "tokens: attest without a token: UNAUTHENTICATED, exit 9" 9 "UNAUTHENTICATED" err
+s --token operator-test-token -o json attest globex-1
+expect_json "tokens: the operator attests every tenant's VM" 0 "doc['evidence']['tenant'] == 'globex'"
 
 # Every host of a fleet gets the token: with acme's, the open alpha and the secure server both answer.
 printf 'alpha %s\nsecure %s\n' "$alpha" "$secure" >"$work/secure-hosts.txt"

@@ -6,8 +6,9 @@
 #   test_kapsel_unit          the layer without a server (sdk/python/tests)
 #   test_sdk_fake_backend     every method of the layer against server A
 #   test_fleet_fake_backend   sdk/python/examples/fleet.py against A, B and the dead address
-#   test_docs_example         docs/python-sdk.md's example (sdk/python/examples/quickstart.py) against A
+#   test_docs_example         docs/python-sdk.md's examples (sdk/python/examples/quickstart.py, attest.py) against A
 #   test_tokens_fake_backend  API tokens against server S, started with --api-tokens (tokens of sdk_test_env.py)
+#   test_attest_fake_backend  host.vms.attest() against A and S
 # then stops the servers with SIGTERM. Fails if a test failed or a server did not end cleanly (they run under
 # ASan/UBSan, and LeakSanitizer checks that every connection, stream and VM was freed).
 # Usage: run_fake_backend.sh <api_host_server> <the built SDK's kapsel/__init__.py>
@@ -94,7 +95,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 suite_status=0
 "$python" -m unittest -v test_kapsel_unit test_sdk_fake_backend test_fleet_fake_backend test_docs_example \
-    test_tokens_fake_backend || suite_status=$?
+    test_tokens_fake_backend test_attest_fake_backend || suite_status=$?
 
 trap - EXIT
 server_status=0

@@ -224,6 +224,21 @@ fi
 grep -q "Linux version" "$work/console.out" && pass "vm console: the history from the guest's boot" ||
     fail "vm console: the history from the guest's boot"
 
+# --- Attestation of the running Linux VM ---
+
+k -o json host info
+expect "host info json (for the attestation key)" 0
+host_key="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["attestation_public_key"])' \
+    "$work/out" 2>/dev/null || true)"
+k -o json attest "$stay_vm" --expect-key "$host_key" --expect-kernel "$vmlinuz" --expect-initrd "$initramfs" \
+    --expect-cmdline "$stay_cmdline"
+expect_json "attest: verified, pinned to host info's key, every expectation met" 0 \
+    "doc['attested'] and doc['key_pinned'] and doc['evidence']['vm_name'] == 'vms/$stay_vm' and doc['evidence']['tenant'] == '$tenant' and doc['evidence']['state'] == 'RUNNING' and doc['evidence']['kernel_sha256'] == '$kernel_sha' and doc['evidence']['memory_mib'] == 128 and len(doc['evidence']['vmm_sha256']) == 64 and sorted(l.split()[1] for l in doc['evidence']['vmm_launch_spec'].splitlines() if l.startswith('capability ')) == ['factory', 'log', 'scheduler'] and all(e['met'] for e in doc['expectations']) and len(doc['expectations']) == 3"
+k attest "$stay_vm" --expect-kernel "$initramfs"
+expect "attest --expect-kernel with another file: NOT MET, exit 10" 10 "NOT MET"
+k attest "$stay_vm" --nonce 0011223344556677
+expect "attest --nonce of 8 bytes: usage error, exit 2" 2
+
 k image rm "$kernel_sha"
 expect "image rm of an image in use: FAILED_PRECONDITION, exit 1" 1 "FAILED_PRECONDITION" err
 k vm delete "$stay_vm"
@@ -318,8 +333,8 @@ run --host "$dead" host health
 expect "unreachable host: exit 3, named" 3 "host $dead unreachable: UNAVAILABLE" err
 run --host "$dead" vm list
 expect "vm list on an unreachable host: exit 3" 3 "UNAVAILABLE" err
-k attest
-expect "attest: not available, exit 7" 7 "not available: attestation is not implemented by this host" err
+k attest "vms/no-such-vm-$$"
+expect "attest of an unknown VM: NOT_FOUND, exit 1" 1 "NOT_FOUND" err
 
 # --- Fleet: A, B and a dead address ---
 

@@ -48,6 +48,8 @@ int exit_code_for_status(const struct kapsel_status *status)
     case KAPSEL_UNAUTHENTICATED:
     case KAPSEL_PERMISSION_DENIED:
         return EXIT_NOT_AUTHORIZED;
+    case KAPSEL_ATTESTATION_INVALID:
+        return EXIT_NOT_ATTESTED;
     default:
         return EXIT_API_ERROR;
     }

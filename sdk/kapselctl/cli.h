@@ -28,7 +28,7 @@ struct kapsel_call_options cli_call_options(const struct cli *cli);
 struct kapsel_call_options cli_long_call_options(const struct cli *cli);
 
 /* The exit code for a call's status: EXIT_OK, EXIT_UNREACHABLE for UNAVAILABLE, EXIT_NOT_AUTHORIZED for
- * UNAUTHENTICATED and PERMISSION_DENIED, else EXIT_API_ERROR. */
+ * UNAUTHENTICATED and PERMISSION_DENIED, EXIT_NOT_ATTESTED for evidence that does not verify, else EXIT_API_ERROR. */
 int exit_code_for_status(const struct kapsel_status *status);
 
 /* Prints "kapselctl: <what>: <CODE>: <message>" (what may be NULL; UNAVAILABLE names the host as unreachable;

@@ -30,7 +30,7 @@ static const char global_help[] =
     "  vm create|start|stop|delete|get|list|console|watch\n"
     "  image push|list|get|rm\n"
     "  host info|health\n"
-    "  attest                 (not available: the host does not implement attestation)\n"
+    "  attest NAME            verified evidence about a VM: what it boots, signed by the host\n"
     "\n"
     "Global options (before the command):\n"
     "  -H, --host HOST:PORT   the host's API (default: $KAPSEL_HOST, else 127.0.0.1:50051)\n"
@@ -45,8 +45,9 @@ static const char global_help[] =
     "\n"
     "Exit codes: 0 ok; 1 the host answered with an error (its gRPC code is printed); 2 usage; 3 host\n"
     "unreachable; 4 local file or memory error; 5 fleet: some hosts failed; 6 fleet: every host failed;\n"
-    "7 not available; 8 host not serving; 9 not authorized: no token, an unknown one, or one that may not\n"
-    "do this (UNAUTHENTICATED, PERMISSION_DENIED). See docs/cli.md.\n";
+    "7 not available (attest: the host has no attestation); 8 host not serving; 9 not authorized: no token,\n"
+    "an unknown one, or one that may not do this (UNAUTHENTICATED, PERMISSION_DENIED); 10 not attested:\n"
+    "the evidence does not verify or an expectation is not met. See docs/cli.md.\n";
 
 static void print_group_help(FILE *out, const char *group, const char *summary)
 {

@@ -10,9 +10,10 @@ enum exit_code {
     EXIT_LOCAL_ERROR = 4,    /* a local file cannot be read, or memory ran out */
     EXIT_FLEET_PARTIAL = 5,  /* --fleet: some hosts failed, others succeeded */
     EXIT_FLEET_FAILED = 6,   /* --fleet: every host failed */
-    EXIT_NOT_AVAILABLE = 7,  /* the host does not implement the feature (attest) */
+    EXIT_NOT_AVAILABLE = 7,  /* the host does not implement the feature: attest to an agent without attestation */
     EXIT_NOT_SERVING = 8,    /* host health: the host answered, and is not serving */
     EXIT_NOT_AUTHORIZED = 9, /* the host wants another token: UNAUTHENTICATED or PERMISSION_DENIED */
+    EXIT_NOT_ATTESTED = 10,  /* attest: the evidence does not verify, or an --expect-* is not met */
 };
 
 #endif

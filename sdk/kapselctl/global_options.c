@@ -34,6 +34,18 @@ static int take_token(const struct option_parser *parser, const char *source, co
     return EXIT_OK;
 }
 
+bool output_format_parse(const char *text, enum output_format *format)
+{
+    if (strcmp(text, "json") == 0) {
+        *format = OUTPUT_JSON;
+    } else if (strcmp(text, "table") == 0) {
+        *format = OUTPUT_TABLE;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int global_options_parse(int argc, char **argv, struct global_options *options, int *command_index, FILE *err)
 {
     const char *environment_host = getenv("KAPSEL_HOST");
@@ -77,11 +89,7 @@ int global_options_parse(int argc, char **argv, struct global_options *options, 
             options->fleet_file = value;
             break;
         case GLOBAL_OUTPUT:
-            if (strcmp(value, "json") == 0) {
-                options->output = OUTPUT_JSON;
-            } else if (strcmp(value, "table") == 0) {
-                options->output = OUTPUT_TABLE;
-            } else {
+            if (!output_format_parse(value, &options->output)) {
                 option_error(&parser, "--output is json or table, not \"%s\"", value);
                 return EXIT_USAGE;
             }

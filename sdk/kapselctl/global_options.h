@@ -24,6 +24,9 @@ struct global_options {
     bool help;
 };
 
+/* "json" or "table" (--output's value); false for another text. */
+bool output_format_parse(const char *text, enum output_format *format);
+
 /* Parses argv[1..] up to the command; *command_index is the command's index (argc if none). Returns EXIT_OK or
  * EXIT_USAGE (printed to err). */
 int global_options_parse(int argc, char **argv, struct global_options *options, int *command_index, FILE *err);

@@ -1,4 +1,4 @@
-/* kapselctl host info|health, and attest (not available). */
+/* kapselctl host info|health. */
 #include "commands.h"
 #include "exit_codes.h"
 #include "fleet_commands.h"
@@ -80,25 +80,14 @@ static int run_health(const struct cli *cli, const struct command *command, int 
     return exit_code;
 }
 
-static int run_attest(const struct cli *cli, const struct command *command, int argc, char **argv, int first)
-{
-    int exit_code = no_arguments_parse(cli, command, argc, argv, first);
-    if (exit_code != EXIT_OK) {
-        return command_parse_exit(exit_code);
-    }
-    fprintf(cli->err, "kapselctl attest: not available: attestation is not implemented by this host (the kapsel.v1 "
-                      "API has no attestation service yet; see docs/cli.md)\n");
-    return EXIT_NOT_AVAILABLE;
-}
-
 const struct command host_info_command = {
     .group = "host",
     .name = "info",
     .summary = "show the host's facts",
     .help = "Usage: kapselctl host info\n"
             "\n"
-            "Shows the host's name, version, CPUs, memory, VMs and limits (GetHostInfo). With --fleet: one row per\n"
-            "host.\n",
+            "Shows the host's name, version, CPUs, memory, VMs and limits, and its attestation key in hex, as\n"
+            "kapselctl attest --expect-key takes it (GetHostInfo). With --fleet: one row per host.\n",
     .run = run_info,
     .run_fleet = fleet_host_info,
 };
@@ -113,13 +102,4 @@ const struct command host_health_command = {
             "SERVING (8 for an answer that is not). With --fleet: one row per host.\n",
     .run = run_health,
     .run_fleet = fleet_host_health,
-};
-
-const struct command attest_command = {
-    .name = "attest",
-    .summary = "attestation (not available)",
-    .help = "Usage: kapselctl attest\n"
-            "\n"
-            "Not available: attestation is not implemented by this host. Prints so and exits 7, always.\n",
-    .run = run_attest,
 };

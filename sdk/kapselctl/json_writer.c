@@ -1,6 +1,8 @@
 /* JSON output with escaping and UTF-8 validation. */
 #include "json_writer.h"
 
+#include "hex.h"
+
 #include <assert.h>
 #include <inttypes.h>
 #include <string.h>
@@ -176,6 +178,15 @@ void json_bytes_string(struct json_writer *writer, const uint8_t *data, size_t l
 {
     before_item(writer);
     write_escaped(writer->out, data, length);
+    after_value(writer);
+}
+
+void json_hex_string(struct json_writer *writer, const uint8_t *data, size_t length)
+{
+    before_item(writer);
+    fputc('"', writer->out);
+    hex_print(writer->out, data, length);
+    fputc('"', writer->out);
     after_value(writer);
 }
 

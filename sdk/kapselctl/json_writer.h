@@ -31,6 +31,8 @@ void json_key(struct json_writer *writer, const char *key);
 
 void json_string(struct json_writer *writer, const char *value);
 void json_bytes_string(struct json_writer *writer, const uint8_t *data, size_t length);
+/* Bytes as a string of lowercase hex digits, two per byte. */
+void json_hex_string(struct json_writer *writer, const uint8_t *data, size_t length);
 void json_uint(struct json_writer *writer, uint64_t value);
 void json_bool(struct json_writer *writer, bool value);
 

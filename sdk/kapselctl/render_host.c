@@ -1,6 +1,7 @@
 /* Rendering the host's facts. */
 #include "render_host.h"
 
+#include "hex.h"
 #include "human_format.h"
 
 #include <inttypes.h>
@@ -41,6 +42,8 @@ void host_info_json(struct json_writer *writer, const Kapsel__V1__HostInfo *info
     json_uint(writer, info->vm_memory_limit_bytes);
     json_key(writer, "vm_memory_used_bytes");
     json_uint(writer, info->vm_memory_used_bytes);
+    json_key(writer, "attestation_public_key");
+    json_hex_string(writer, info->attestation_public_key.data, info->attestation_public_key.len);
     json_end_object(writer);
 }
 
@@ -64,6 +67,10 @@ void host_info_detail(FILE *out, const Kapsel__V1__HostInfo *info)
     detail_bytes(out, "VM memory used:", info->vm_memory_used_bytes);
     detail_bytes(out, "Largest image:", info->max_image_bytes);
     fprintf(out, "%-18s%" PRIu64 " s\n", "Uptime:", info->uptime_seconds);
+    /* In full, as kapselctl attest --expect-key takes it; "-" from an agent without attestation. */
+    fprintf(out, "%-18s", "Attestation key:");
+    hex_print(out, info->attestation_public_key.data, info->attestation_public_key.len);
+    fprintf(out, "%s\n", info->attestation_public_key.len ? "" : "-");
 }
 
 bool host_info_table_init(struct table *table)

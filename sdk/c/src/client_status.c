@@ -13,6 +13,9 @@ static const char *const code_names[] = {
 
 const char *kapsel_code_name(int code)
 {
+    if (code == KAPSEL_ATTESTATION_INVALID) {
+        return "ATTESTATION_INVALID";
+    }
     if (code < 0 || (size_t)code >= sizeof(code_names) / sizeof(code_names[0])) {
         return "UNKNOWN_CODE";
     }

@@ -179,3 +179,17 @@ int kapsel_sha256_file(const char *path, char hex[KAPSEL_SHA256_HEX_BYTES], uint
     content_source_close(&source);
     return result;
 }
+
+int kapsel_sha256_buffer(const void *data, size_t size, char hex[KAPSEL_SHA256_HEX_BYTES], struct kapsel_status *status)
+{
+    if (hex == NULL) {
+        return status_set(status, KAPSEL_INVALID_ARGUMENT, "kapsel_sha256_buffer: hex is NULL");
+    }
+    struct content_source source;
+    int result = content_source_from_buffer(&source, data, size, KAPSEL_UPLOAD_CHUNK_MAX, status);
+    if (result == KAPSEL_OK) {
+        result = content_source_sha256(&source, hex, status);
+    }
+    content_source_close(&source);
+    return result;
+}

@@ -138,11 +138,18 @@ static void test_every_kind_of_call_sends_the_token(void **state)
 {
     (void)state;
     struct echo_server echo;
-    echo_start(&echo, 3);
+    echo_start(&echo, 4);
     struct kapsel_client *client = connect_with(&echo, "acme-test-token");
     struct kapsel_status status;
     assert_int_equal(kapsel_get_host_info(client, NULL, NULL, &status), KAPSEL_UNAUTHENTICATED);
     assert_string_equal(status.message, "/kapsel.v1.HostService/GetHostInfo Bearer acme-test-token");
+
+    static const uint8_t nonce[KAPSEL_ATTESTATION_NONCE_MIN] = {1};
+    struct kapsel_attestation attestation;
+    assert_int_equal(kapsel_vm_attest(client, "vms/a", nonce, sizeof(nonce), NULL, NULL, &attestation, &status),
+                     KAPSEL_UNAUTHENTICATED);
+    assert_null(attestation.evidence);
+    assert_string_equal(status.message, "/kapsel.v1.AttestationService/AttestVm Bearer acme-test-token");
 
     Kapsel__V1__WatchVmsRequest watch = KAPSEL__V1__WATCH_VMS_REQUEST__INIT;
     struct kapsel_stream *stream;

@@ -110,6 +110,17 @@ static void test_calls_check_their_arguments(void **state)
     assert_false(kapsel_stream_next(NULL, &message, &status));
     assert_int_equal(status.code, KAPSEL_INVALID_ARGUMENT);
     kapsel_stream_close(NULL);
+    struct kapsel_attestation attestation = {.evidence = (Kapsel__V1__VmEvidence *)1};
+    static const uint8_t nonce[KAPSEL_ATTESTATION_NONCE_MIN] = {1};
+    assert_int_equal(kapsel_vm_attest(client, NULL, nonce, sizeof(nonce), NULL, NULL, &attestation, &status),
+                     KAPSEL_INVALID_ARGUMENT);
+    assert_null(attestation.evidence);
+    assert_int_equal(kapsel_vm_attest(client, "vms/a", NULL, sizeof(nonce), NULL, NULL, &attestation, &status),
+                     KAPSEL_INVALID_ARGUMENT);
+    assert_int_equal(kapsel_vm_attest(client, "vms/a", nonce, sizeof(nonce), NULL, NULL, NULL, &status),
+                     KAPSEL_INVALID_ARGUMENT);
+    assert_int_equal(kapsel_vm_attest(NULL, "vms/a", nonce, sizeof(nonce), NULL, NULL, &attestation, &status),
+                     KAPSEL_INVALID_ARGUMENT);
     kapsel_client_close(client);
 }
 

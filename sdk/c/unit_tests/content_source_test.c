@@ -124,6 +124,19 @@ static void test_sha256_file_known_digests(void **state)
     unlink(path);
 }
 
+static void test_sha256_buffer_known_digests(void **state)
+{
+    (void)state;
+    char hex[KAPSEL_SHA256_HEX_BYTES];
+    struct kapsel_status status;
+    assert_int_equal(kapsel_sha256_buffer("abc", 3, hex, &status), KAPSEL_OK);
+    assert_string_equal(hex, SHA256_ABC);
+    assert_int_equal(kapsel_sha256_buffer(NULL, 0, hex, &status), KAPSEL_OK);
+    assert_string_equal(hex, SHA256_EMPTY);
+    assert_int_equal(kapsel_sha256_buffer(NULL, 1, hex, &status), KAPSEL_INVALID_ARGUMENT);
+    assert_int_equal(kapsel_sha256_buffer("abc", 3, NULL, &status), KAPSEL_INVALID_ARGUMENT);
+}
+
 static void test_files_that_cannot_be_read(void **state)
 {
     (void)state;
@@ -158,9 +171,13 @@ static void test_a_file_that_shrinks_while_read_aborts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buffer_chunks_and_digest),  cmocka_unit_test(test_chunk_size_limits),
-        cmocka_unit_test(test_file_digest_and_chunks),    cmocka_unit_test(test_sha256_file_known_digests),
-        cmocka_unit_test(test_files_that_cannot_be_read), cmocka_unit_test(test_a_file_that_shrinks_while_read_aborts),
+        cmocka_unit_test(test_buffer_chunks_and_digest),
+        cmocka_unit_test(test_chunk_size_limits),
+        cmocka_unit_test(test_file_digest_and_chunks),
+        cmocka_unit_test(test_sha256_file_known_digests),
+        cmocka_unit_test(test_sha256_buffer_known_digests),
+        cmocka_unit_test(test_files_that_cannot_be_read),
+        cmocka_unit_test(test_a_file_that_shrinks_while_read_aborts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

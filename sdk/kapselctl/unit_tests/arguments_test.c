@@ -15,6 +15,7 @@
 #include "option_parser.h"
 #include "value_parsers.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { SPEC_KERNEL, SPEC_FORCE, SPEC_LABEL };
@@ -302,6 +303,9 @@ static void test_statuses_and_their_exit_codes(void **state)
     assert_int_equal(report(KAPSEL_UNAUTHENTICATED, "acme-token", &err), EXIT_NOT_AUTHORIZED);
     assert_string_equal(err.text, "kapselctl: GetVm: UNAUTHENTICATED: the host's words\n");
     capture_free(&err);
+    assert_int_equal(report(KAPSEL_ATTESTATION_INVALID, NULL, &err), EXIT_NOT_ATTESTED);
+    assert_string_equal(err.text, "kapselctl: GetVm: ATTESTATION_INVALID: the host's words\n");
+    capture_free(&err);
     /* Without a token, UNAUTHENTICATED says how to give one. */
     assert_int_equal(report(KAPSEL_UNAUTHENTICATED, NULL, &err), EXIT_NOT_AUTHORIZED);
     assert_string_equal(err.text, "kapselctl: GetVm: UNAUTHENTICATED: the host's words\n"
@@ -370,6 +374,7 @@ static void test_help_at_every_level(void **state)
     }
     run_kapselctl(&run, "attest", "-h", END_OF_ARGUMENTS);
     assert_int_equal(run.exit_code, EXIT_OK);
+    assert_non_null(strstr(run.out.text, "Usage: kapselctl attest NAME [--nonce HEX]"));
     run_free(&run);
 }
 
@@ -443,17 +448,64 @@ static void test_fleet_usage_errors(void **state)
     run_free(&run);
 }
 
-static void test_attest_is_not_available(void **state)
+/* A file of the test's temporary directory holding content; its path in path. */
+static void write_test_file(char path[4096], const char *name, const char *content)
+{
+    snprintf(path, 4096, "%s/%s", getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", name);
+    FILE *file = fopen(path, "w");
+    fputs(content, file);
+    fclose(file);
+}
+
+#define NONCE_8_BYTES "0001020304050607"
+#define NONCE_16_BYTES NONCE_8_BYTES NONCE_8_BYTES
+#define KEY_X "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+#define KEY_Y "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"
+#define KEY_HEX "04" KEY_X KEY_Y
+
+static void test_attest_arguments(void **state)
 {
     (void)state;
+    expect_usage_error("kapselctl attest: missing the VM's name", "attest", NULL, NULL, NULL);
+    expect_usage_error("\"a/b\" is not a VM name", "attest", "a/b", NULL, NULL);
+    expect_usage_error("unexpected argument \"b\"", "attest", "a", "b", NULL);
+    /* A nonce the host would refuse is refused here: 16 to 64 bytes of hex. */
+    expect_usage_error("--nonce takes 16 to 64 bytes in hex", "attest", "a", "--nonce", NONCE_8_BYTES);
+    expect_usage_error("--nonce takes 16 to 64 bytes", "attest", "a", "--nonce", NONCE_16_BYTES "0");
+    expect_usage_error("--nonce takes 16 to 64 bytes", "attest", "a", "--nonce",
+                       NONCE_16_BYTES NONCE_16_BYTES NONCE_16_BYTES NONCE_16_BYTES "00");
+    expect_usage_error("--nonce takes 16 to 64 bytes", "attest", "a", "--nonce", NONCE_8_BYTES "zz01020304050607");
+    expect_usage_error("--expect-key takes the host's attestation key", "attest", "a", "--expect-key", KEY_X);
+    expect_usage_error("--expect-key takes the host's attestation key", "attest", "a", "--expect-key",
+                       "02" KEY_X KEY_Y);
+    expect_usage_error("--output is json or table, not \"yaml\"", "attest", "a", "-o", "yaml");
+    expect_usage_error("attest does not work with --fleet", "--fleet", "/nonexistent", "attest", "a");
+    char path[4096];
+    write_test_file(path, "not-a-key", "hello\n");
+    char at_path[4097];
+    snprintf(at_path, sizeof(at_path), "@%s", path);
+    expect_usage_error("--expect-key takes the host's attestation key", "attest", "a", "--expect-key", at_path);
+
+    /* Files that cannot be read are local errors, found before the host is asked. */
     struct run run;
-    run_kapselctl(&run, "attest", END_OF_ARGUMENTS);
-    assert_int_equal(run.exit_code, EXIT_NOT_AVAILABLE);
-    assert_non_null(strstr(run.err.text, "not available: attestation is not implemented by this host"));
-    assert_string_equal(run.out.text, "");
+    run_kapselctl(&run, "attest", "a", "--expect-key", "@/nonexistent/key", END_OF_ARGUMENTS);
+    assert_int_equal(run.exit_code, EXIT_LOCAL_ERROR);
+    assert_non_null(strstr(run.err.text, "--expect-key /nonexistent/key: No such file"));
     run_free(&run);
-    run_kapselctl(&run, "attest", "vms/a", END_OF_ARGUMENTS);
-    assert_int_equal(run.exit_code, EXIT_USAGE);
+    run_kapselctl(&run, "attest", "a", "--expect-kernel", "/nonexistent/vmlinuz", END_OF_ARGUMENTS);
+    assert_int_equal(run.exit_code, EXIT_LOCAL_ERROR);
+    assert_non_null(strstr(run.err.text, "--expect-kernel: /nonexistent/vmlinuz: No such file"));
+    run_free(&run);
+
+    /* Arguments that are all right get as far as the call: port 1, where nobody listens (exit 3). The key from a file,
+     * blanks around it, and -o after the command. */
+    write_test_file(path, "key", "  " KEY_HEX "\n\n");
+    snprintf(at_path, sizeof(at_path), "@%s", path);
+    run_kapselctl(&run, "--host", "127.0.0.1:1", "--timeout", "5", "attest", "vms/a", "--nonce", NONCE_16_BYTES,
+                  "--expect-key", at_path, "--expect-cmdline", "console=ttyS0", "-o", "json", END_OF_ARGUMENTS);
+    assert_int_equal(run.exit_code, EXIT_UNREACHABLE);
+    assert_non_null(strstr(run.err.text, "kapselctl: vms/a: host 127.0.0.1:1 unreachable: UNAVAILABLE"));
+    assert_string_equal(run.out.text, "");
     run_free(&run);
 }
 
@@ -471,7 +523,7 @@ int main(void)
         cmocka_unit_test(test_help_at_every_level),
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_fleet_usage_errors),
-        cmocka_unit_test(test_attest_is_not_available),
+        cmocka_unit_test(test_attest_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

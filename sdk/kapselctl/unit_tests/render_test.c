@@ -204,12 +204,28 @@ static void test_host_facts(void **state)
     info.vm_memory_limit_bytes = 8ull << 30;
     info.vm_memory_used_bytes = 1ull << 30;
     assert_int_equal(host_free_vm_memory(&info), 7ull << 30);
+    struct capture out;
+    capture_open(&out);
+    host_info_detail(out.file, &info);
+    assert_non_null(strstr(capture_close(&out), "\nAttestation key:  -\n")); /* an agent without attestation */
+    capture_free(&out);
+    uint8_t key[KAPSEL_ATTESTATION_KEY_BYTES] = {0x04, 0xab};
+    info.attestation_public_key = (ProtobufCBinaryData){.len = sizeof(key), .data = key};
+    capture_open(&out);
+    host_info_detail(out.file, &info);
+    struct json_writer writer;
+    json_init(&writer, out.file, false);
+    host_info_json(&writer, &info);
+    const char *text = capture_close(&out);
+    assert_non_null(strstr(text, "\nAttestation key:  04ab000000"));
+    assert_non_null(strstr(text, "\"attestation_public_key\":\"04ab0000"));
+    assert_int_equal(strstr(text, "\"}") - strstr(text, "\"attestation_public_key\":\"") - 26, 130);
+    capture_free(&out);
     struct table table;
     assert_true(host_info_table_init(&table));
     assert_true(host_info_table_add(&table, "a", "127.0.0.1:1", &info));
     info.vm_memory_used_bytes = 9ull << 30; /* over the limit: none free, not a wrapped number */
     assert_int_equal(host_free_vm_memory(&info), 0);
-    struct capture out;
     capture_open(&out);
     table_print(&table, out.file);
     table_free(&table);

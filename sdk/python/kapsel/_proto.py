@@ -4,9 +4,11 @@ They are generated at build time (sdk/python/build.sh, or //sdk/python:kapsel), 
 SDK straight from the source tree, without the generated code, fails here with a message that says how to build it.
 """
 
-__all__ = ["host_pb", "host_grpc", "image_pb", "image_grpc", "vm_pb", "vm_grpc"]
+__all__ = ["attestation_pb", "attestation_grpc", "host_pb", "host_grpc", "image_pb", "image_grpc", "vm_pb", "vm_grpc"]
 
 try:
+    from .v1 import attestation_service_pb2 as attestation_pb
+    from .v1 import attestation_service_pb2_grpc as attestation_grpc
     from .v1 import host_service_pb2 as host_pb
     from .v1 import host_service_pb2_grpc as host_grpc
     from .v1 import image_service_pb2 as image_pb

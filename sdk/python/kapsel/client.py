@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import grpc
 
-from . import _proto, errors
+from . import _proto, attestation, errors
 from ._calls import DEFAULT, Invoker, RetryPolicy, check_timeout
 from .models import MIB, Disk, EventType, HealthStatus, HostInfo, Image, VmEvent, VmSpec, VmState, time_from_ms
 
@@ -40,6 +40,9 @@ DEFAULT_CHANNEL_OPTIONS = {
     "grpc.enable_http_proxy": 0,
 }
 
+
+# The nonce attest() makes when given none: within the 16 to 64 bytes the host takes.
+ATTEST_NONCE_BYTES = 32
 
 # The longest API token, in bytes; a token is visible ASCII, 0x21 to 0x7e (as the C SDK's kapsel_token_valid).
 MAX_TOKEN_BYTES = 512
@@ -487,6 +490,33 @@ class VmCollection:
         request = _proto.vm_pb.WatchVmsRequest(tenant=_check_str(tenant, "tenant", allow_none=True))
         return Watch(self._host, self._host._server_stream(self._host._vm_stub.WatchVms, request, timeout))
 
+    def attest(self, vm, nonce=None, expected_public_key=None, *, timeout=DEFAULT):
+        """Verified evidence about the VM (a ``Vm``, its name or id): a ``kapsel.VmEvidence`` of what it boots and
+        how it is isolated, signed by the host (AttestationService.AttestVm).
+
+        nonce: bytes the host signs with the evidence, 16 to 64 (``InvalidArgument`` from the host otherwise), fresh
+            for each call; None: 32 random bytes (os.urandom).
+        expected_public_key: None, or the host's key as pinned (``HostInfo.attestation_public_key``, 65 bytes).
+
+        Raises ``kapsel.AttestationError`` (``check`` names which) unless the signature verifies with the key the
+        host returned, the evidence is version 1, about this VM and carries the nonce, and the key is the expected
+        one. Another tenant's VM is ``NotFound``; an agent without attestation answers ``Unimplemented``. Retried on
+        UNAVAILABLE (a read).
+        """
+        name = _vm_name(vm)
+        if nonce is None:
+            nonce = os.urandom(ATTEST_NONCE_BYTES)
+        if not isinstance(nonce, (bytes, bytearray, memoryview)):
+            raise TypeError("nonce must be bytes, not %r" % (type(nonce).__name__,))
+        if expected_public_key is not None and not isinstance(expected_public_key, (bytes, bytearray, memoryview)):
+            raise TypeError("expected_public_key must be bytes (HostInfo.attestation_public_key), not %r"
+                            % (type(expected_public_key).__name__,))
+        request = _proto.attestation_pb.AttestVmRequest(name=name, nonce=bytes(nonce))
+        response = self._host._unary("AttestationService.AttestVm", self._host._attestation_stub.AttestVm, request,
+                                     timeout, True)
+        return attestation.verify(response, name, bytes(nonce),
+                                  None if expected_public_key is None else bytes(expected_public_key))
+
 
 # --- Images. ---
 
@@ -667,6 +697,7 @@ class Host:
         self._host_stub = _proto.host_grpc.HostServiceStub(channel)
         self._image_stub = _proto.image_grpc.ImageServiceStub(channel)
         self._vm_stub = _proto.vm_grpc.VmServiceStub(channel)
+        self._attestation_stub = _proto.attestation_grpc.AttestationServiceStub(channel)
         self.vms = VmCollection(self)
         self.images = ImageCollection(self)
 

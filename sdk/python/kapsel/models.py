@@ -158,6 +158,9 @@ class HostInfo:
     max_image_bytes: int
     vm_memory_limit_bytes: int
     vm_memory_used_bytes: int
+    # The key the host signs attestation evidence with (a 65-byte uncompressed P-256 point, new at each start of the
+    # host; b"" from an agent without attestation): pass it to ``vms.attest(expected_public_key=)`` to pin it.
+    attestation_public_key: bytes
 
     @classmethod
     def from_proto(cls, info):
@@ -165,7 +168,8 @@ class HostInfo:
                    memory_total_bytes=info.memory_total_bytes, memory_free_bytes=info.memory_free_bytes,
                    vms_running=info.vms_running, vms_total=info.vms_total, uptime_seconds=info.uptime_seconds,
                    max_image_bytes=info.max_image_bytes, vm_memory_limit_bytes=info.vm_memory_limit_bytes,
-                   vm_memory_used_bytes=info.vm_memory_used_bytes)
+                   vm_memory_used_bytes=info.vm_memory_used_bytes,
+                   attestation_public_key=bytes(info.attestation_public_key))
 
     @property
     def vm_memory_free_bytes(self):

@@ -19,6 +19,9 @@ from unittest import mock
 import grpc
 
 import kapsel
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from kapsel.v1 import attestation_service_pb2 as attestation_pb
 from kapsel.v1 import host_service_pb2 as host_pb
 from kapsel.v1 import image_service_pb2 as image_pb
 from kapsel.v1 import vm_service_pb2 as vm_pb
@@ -161,6 +164,9 @@ class ModelTest(HostTestCase):
                          ("h", 4, 768 * MIB, 768))
         over = kapsel.HostInfo.from_proto(host_pb.HostInfo(vm_memory_limit_bytes=1, vm_memory_used_bytes=2))
         self.assertEqual(over.vm_memory_free_bytes, 0)
+        self.assertEqual(info.attestation_public_key, b"")
+        keyed = kapsel.HostInfo.from_proto(host_pb.HostInfo(attestation_public_key=b"\x04" + b"k" * 64))
+        self.assertEqual(keyed.attestation_public_key, b"\x04" + b"k" * 64)
 
     def test_health(self):
         self.channel.handle("HostService.Health", lambda request: host_pb.HealthResponse(
@@ -707,6 +713,127 @@ class WaitTest(StreamTest):
             kapsel.Vm(self.host, vm_message()).wait(timeout=0.1)
 
 
+def public_point(private_key):
+    return private_key.public_key().public_bytes(serialization.Encoding.X962,
+                                                 serialization.PublicFormat.UncompressedPoint)
+
+
+class AttestTest(HostTestCase):
+    """host.vms.attest() against answers signed here with cryptography, as a host signs them: a good one, then one
+    broken check at a time."""
+
+    HOST_KEY = ec.generate_private_key(ec.SECP256R1())
+    OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
+
+    def evidence_for(self, request, **changes):
+        fields = dict(version=1, host_name="h", vm_name=request.name, tenant="acme", state="RUNNING",
+                      nonce=request.nonce, time_unix_ms=1700000000123, kernel_sha256=SHA_A, initrd_sha256="",
+                      command_line_sha256=SHA_B, disks=[attestation_pb.DiskEvidence(image_sha256=SHA_B,
+                                                                                    read_only=True)],
+                      vmm_sha256="", vmm_launch_spec="uvmm {}", memory_mib=256, vcpus=1, network_id=3,
+                      root_of_trust="software")
+        fields.update(changes)
+        return attestation_pb.VmEvidence(**fields).SerializeToString()
+
+    def answer(self, evidence, signer=None, presented=None):
+        signer = signer or self.HOST_KEY
+        return attestation_pb.AttestVmResponse(evidence=evidence,
+                                               signature=signer.sign(evidence, ec.ECDSA(hashes.SHA256())),
+                                               public_key=public_point(presented or signer))
+
+    def serve(self, answer_for):
+        self.channel.handle("AttestationService.AttestVm", answer_for)
+
+    def assert_check_fails(self, check, **kwargs):
+        with self.assertRaises(kapsel.AttestationError) as caught:
+            self.host.vms.attest("web-1", **kwargs)
+        self.assertEqual(caught.exception.check, check, str(caught.exception))
+        self.assertEqual(caught.exception.vm_name, "vms/web-1")
+        return caught.exception
+
+    def test_good_evidence_verifies(self):
+        self.serve(lambda request: self.answer(self.evidence_for(request)))
+        evidence = self.host.vms.attest("web-1")
+        request = self.channel.calls_of("AttestationService.AttestVm")[0].request
+        self.assertEqual(request.name, "vms/web-1")
+        self.assertEqual(len(request.nonce), 32)
+        self.assertEqual(evidence.nonce, request.nonce)
+        self.assertEqual((evidence.vm_name, evidence.tenant, evidence.kernel_sha256, evidence.memory_mib,
+                          evidence.network_id, evidence.disks), ("vms/web-1", "acme", SHA_A, 256, 3,
+                                                                  (kapsel.DiskEvidence(SHA_B, True),)))
+        self.assertEqual(evidence.time, datetime.datetime(2023, 11, 14, 22, 13, 20, 123000,
+                                                          tzinfo=datetime.timezone.utc))
+        self.assertEqual(evidence.public_key, public_point(self.HOST_KEY))
+        self.assertEqual(attestation_pb.VmEvidence.FromString(evidence.signed_evidence).vm_name, "vms/web-1")
+        # Each call has a nonce of its own; one given is sent as it is; a pinned key that is the host's passes.
+        self.host.vms.attest("web-1")
+        self.assertNotEqual(self.channel.calls_of("AttestationService.AttestVm")[1].request.nonce, request.nonce)
+        evidence = self.host.vms.attest(kapsel.Vm(self.host, vm_message(name="vms/web-1")), nonce=b"n" * 16,
+                                        expected_public_key=public_point(self.HOST_KEY))
+        self.assertEqual(evidence.nonce, b"n" * 16)
+
+    def test_a_flipped_byte_breaks_the_signature(self):
+        def flipped(request):
+            answer = self.answer(self.evidence_for(request))
+            evidence = bytearray(answer.evidence)
+            evidence[len(evidence) // 2] ^= 0x01
+            answer.evidence = bytes(evidence)
+            return answer
+        self.serve(flipped)
+        self.assert_check_fails("signature")
+
+    def test_another_nonce_vm_or_version_is_refused(self):
+        self.serve(lambda request: self.answer(self.evidence_for(request, nonce=request.nonce[:-1] + b"X")))
+        self.assert_check_fails("nonce")
+        self.serve(lambda request: self.answer(self.evidence_for(request, vm_name="vms/web-2")))
+        self.assert_check_fails("vm_name")
+        self.serve(lambda request: self.answer(self.evidence_for(request, version=2)))
+        self.assert_check_fails("version")
+        self.serve(lambda request: self.answer(b"\xff\xff\xff"))
+        self.assert_check_fails("evidence")
+
+    def test_another_key_is_refused(self):
+        self.serve(lambda request: self.answer(self.evidence_for(request), self.OTHER_KEY, self.HOST_KEY))
+        self.assert_check_fails("signature")
+        # Consistent, but not the pinned key.
+        self.serve(lambda request: self.answer(self.evidence_for(request), self.OTHER_KEY))
+        self.host.vms.attest("web-1")
+        self.assert_check_fails("public_key", expected_public_key=public_point(self.HOST_KEY))
+
+    def test_a_key_that_is_no_p256_point_is_refused(self):
+        def with_key(key):
+            def answer_for(request):
+                answer = self.answer(self.evidence_for(request))
+                answer.public_key = key
+                return answer
+            return answer_for
+        point = public_point(self.HOST_KEY)
+        for key in (b"", point[:-1], b"\x02" + point[1:], point[:-1] + bytes([point[-1] ^ 1])):
+            self.serve(with_key(key))
+            self.assert_check_fails("public_key")
+
+    def test_arguments_and_errors(self):
+        with self.assertRaises(TypeError):
+            self.host.vms.attest("web-1", nonce="not bytes")
+        with self.assertRaises(TypeError):
+            self.host.vms.attest("web-1", expected_public_key="04ab")
+        self.assertNoCalls()
+        # An older agent: no such method.
+        with self.assertRaises(kapsel.Unimplemented):
+            self.host.vms.attest("web-1")
+        self.serve(lambda request: rpc_error(grpc.StatusCode.INVALID_ARGUMENT, "nonce: 8 bytes"))
+        with self.assertRaises(kapsel.InvalidArgument):
+            self.host.vms.attest("web-1", nonce=b"12345678")
+        error = kapsel.AttestationError("nonce", "not the one sent", "vms/a")
+        self.assertEqual(str(error), "nonce: not the one sent")
+
+    def test_retried_on_unavailable(self):
+        answers = [rpc_error(UNAVAILABLE, "down")]
+        self.serve(lambda request: answers.pop() if answers else self.answer(self.evidence_for(request)))
+        self.assertEqual(self.host.vms.attest("web-1").vm_name, "vms/web-1")
+        self.assertEqual(len(self.channel.calls_of("AttestationService.AttestVm")), 2)
+
+
 class TokenTest(unittest.TestCase):
     """API tokens: where a Host's token comes from, its checks, and that every kind of call sends it."""
 
@@ -726,14 +853,17 @@ class TokenTest(unittest.TestCase):
                                                                             vm=vm_message())])
         channel.handle("ImageService.GetImage", lambda request: rpc_error(grpc.StatusCode.NOT_FOUND, "nope"))
         channel.handle("ImageService.UploadImage", lambda requests: image_message(requests[0].header.sha256, 6))
+        channel.handle("AttestationService.AttestVm", lambda request: rpc_error(grpc.StatusCode.NOT_FOUND, "nope"))
         host.info()
         list(host.vms.list())
         with host.vms.watch() as watch:
             next(watch)
         host.images.push(b"kernel")
+        with self.assertRaises(kapsel.NotFound):
+            host.vms.attest("web-1")
         self.assertEqual([call.method for call in channel.calls],
                          ["HostService.GetHostInfo", "VmService.ListVms", "VmService.WatchVms",
-                          "ImageService.GetImage", "ImageService.UploadImage"])
+                          "ImageService.GetImage", "ImageService.UploadImage", "AttestationService.AttestVm"])
         for call in channel.calls:
             self.assertEqual(call.metadata, self.ACME, call.method)
 

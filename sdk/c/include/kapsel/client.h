@@ -10,10 +10,12 @@
  * with the code and the host's message. Errors found on this side use the same codes: INVALID_ARGUMENT for a bad
  * argument, UNAVAILABLE when the host cannot be reached, DEADLINE_EXCEEDED at the call's deadline, INTERNAL for an
  * answer that does not decode, RESOURCE_EXHAUSTED when memory runs out, NOT_FOUND or PERMISSION_DENIED for a local
- * file that cannot be read.
+ * file that cannot be read; and one code that is not gRPC's, KAPSEL_ATTESTATION_INVALID, for evidence that does not
+ * verify (kapsel_vm_attest).
  *
  * Retries: the idempotent calls below are retried on UNAVAILABLE with exponential backoff within their deadline
- * (struct kapsel_retry_policy): GetVm, ListVms, GetImage, ListImages, GetHostInfo, Health, DeleteVm and DeleteImage.
+ * (struct kapsel_retry_policy): GetVm, ListVms, GetImage, ListImages, GetHostInfo, Health, DeleteVm, DeleteImage and
+ * AttestVm.
  * A delete whose first attempt took effect on the host before the connection broke answers NOT_FOUND on the retry.
  * CreateVm, StartVm, StopVm, UploadImage, WatchVms and StreamConsole are tried once.
  *
@@ -27,6 +29,7 @@
 #ifndef KAPSEL_CLIENT_H
 #define KAPSEL_CLIENT_H
 
+#include "kapsel/v1/attestation_service.pb-c.h"
 #include "kapsel/v1/host_service.pb-c.h"
 #include "kapsel/v1/image_service.pb-c.h"
 #include "kapsel/v1/vm_service.pb-c.h"
@@ -58,6 +61,9 @@ enum kapsel_code {
     KAPSEL_UNAVAILABLE = 14,
     KAPSEL_DATA_LOSS = 15,
     KAPSEL_UNAUTHENTICATED = 16,
+    /* Not gRPC's: found here, never sent by a host. The host answered AttestVm, and what it answered does not verify
+     * (the message says which check failed). */
+    KAPSEL_ATTESTATION_INVALID = 100,
 };
 
 #define KAPSEL_STATUS_MESSAGE_BYTES 512
@@ -67,7 +73,8 @@ struct kapsel_status {
     char message[KAPSEL_STATUS_MESSAGE_BYTES];
 };
 
-/* "NOT_FOUND" for KAPSEL_NOT_FOUND; "UNKNOWN_CODE" for a number outside gRPC's. */
+/* "NOT_FOUND" for KAPSEL_NOT_FOUND, "ATTESTATION_INVALID" for KAPSEL_ATTESTATION_INVALID; "UNKNOWN_CODE" for a
+ * number outside these. */
 const char *kapsel_code_name(int code);
 
 /* Retries of the idempotent calls on UNAVAILABLE: the n-th retry waits
@@ -184,13 +191,63 @@ int kapsel_delete_image(struct kapsel_client *client, const Kapsel__V1__DeleteIm
 #define KAPSEL_SHA256_HEX_BYTES 65
 int kapsel_sha256_file(const char *path, char hex[KAPSEL_SHA256_HEX_BYTES], uint64_t *size,
                        struct kapsel_status *status);
+/* The same of size bytes at data (size 0: the SHA-256 of nothing), e.g. to compare a command line with evidence. */
+int kapsel_sha256_buffer(const void *data, size_t size, char hex[KAPSEL_SHA256_HEX_BYTES],
+                         struct kapsel_status *status);
 
 /* --- HostService. --- */
 
+/* (*info)->attestation_public_key: the key the host signs attestation evidence with, KAPSEL_ATTESTATION_KEY_BYTES
+ * bytes (none from an agent without attestation), to pin for kapsel_vm_attest. */
 int kapsel_get_host_info(struct kapsel_client *client, const struct kapsel_call_options *call_options,
                          Kapsel__V1__HostInfo **info, struct kapsel_status *status);
 int kapsel_health(struct kapsel_client *client, const struct kapsel_call_options *call_options,
                   Kapsel__V1__HealthResponse **response, struct kapsel_status *status);
+
+/* --- AttestationService. ---
+ *
+ * The host signs evidence about a VM (what it boots, its resources, the uvmm that runs it) together with a nonce the
+ * caller chose. Trust: the key is the host's agent's, made at each start of the host, with no hardware root of trust
+ * behind it: the evidence is as trustworthy as the agent. Pin the key (HostInfo.attestation_public_key, obtained over
+ * a channel you trust) by passing it as expected_public_key. */
+
+/* An attestation key: an uncompressed SEC1 point of NIST P-256, 0x04 then X and Y. */
+#define KAPSEL_ATTESTATION_KEY_BYTES 65
+/* The sizes of nonce the host takes. */
+#define KAPSEL_ATTESTATION_NONCE_MIN 16
+#define KAPSEL_ATTESTATION_NONCE_MAX 64
+/* The evidence format this library verifies (VmEvidence.version). */
+#define KAPSEL_ATTESTATION_VERSION 1
+
+/* Verified evidence: every field of VmEvidence (host_name, vm_name, tenant, state, nonce, time_unix_ms,
+ * kernel_sha256, initrd_sha256, command_line_sha256, disks, vmm_sha256, vmm_launch_spec, memory_mib, vcpus,
+ * network_id, root_of_trust) in evidence, and the host's answer as sent in response: the signed bytes
+ * (response->evidence), the signature and the public key that made it (response->public_key, 65 bytes). */
+struct kapsel_attestation {
+    Kapsel__V1__VmEvidence *evidence;
+    Kapsel__V1__AttestVmResponse *response;
+};
+
+/* AttestVm for name ("vms/{id}") with the caller's nonce (fresh, KAPSEL_ATTESTATION_NONCE_MIN to _MAX bytes; the host
+ * answers INVALID_ARGUMENT for another size), then kapsel_attestation_verify. KAPSEL_OK only for evidence that
+ * verifies; then *attestation holds it (free with kapsel_attestation_free), else it is empty.
+ * expected_public_key: NULL, or the KAPSEL_ATTESTATION_KEY_BYTES bytes of the host's key as pinned. */
+int kapsel_vm_attest(struct kapsel_client *client, const char *name, const uint8_t *nonce, size_t nonce_len,
+                     const uint8_t *expected_public_key, const struct kapsel_call_options *call_options,
+                     struct kapsel_attestation *attestation, struct kapsel_status *status);
+
+/* The checks of kapsel_vm_attest on an answer to AttestVm for name and nonce: the key is a P-256 point, the signature
+ * (ECDSA with SHA-256, DER) verifies over the evidence bytes with that key, the bytes parse as a VmEvidence of version
+ * KAPSEL_ATTESTATION_VERSION about name with nonce, and the key is expected_public_key unless that is NULL. On success
+ * *evidence is the parsed evidence (free with kapsel__v1__vm_evidence__free_unpacked); otherwise NULL, and
+ * KAPSEL_ATTESTATION_INVALID with a message that begins with the check that failed ("signature: ...", "nonce: ...",
+ * "public_key: ..."), or INVALID_ARGUMENT for a bad argument. */
+int kapsel_attestation_verify(const Kapsel__V1__AttestVmResponse *response, const char *name, const uint8_t *nonce,
+                              size_t nonce_len, const uint8_t *expected_public_key, Kapsel__V1__VmEvidence **evidence,
+                              struct kapsel_status *status);
+
+/* Frees what kapsel_vm_attest returned and empties it. NULL is ignored. */
+void kapsel_attestation_free(struct kapsel_attestation *attestation);
 
 /* --- Every page of a List, in order. --- */
 
