@@ -29,7 +29,8 @@ static void get_host_info(struct grpc_call *call, const uint8_t *bytes, size_t l
     struct host_facts facts = {0};
     api->config.host_facts(api->config.host_facts_context, &facts);
     struct vm_registry_usage usage;
-    vm_registry_usage(api->config.registry, &usage);
+    /* A tenant's token counts its own VMs only; the guest RAM figures are the host's, for placing VMs. */
+    vm_registry_usage(api->config.registry, api_call_tenant(call), &usage);
 
     Kapsel__V1__HostInfo info = KAPSEL__V1__HOST_INFO__INIT;
     info.name = text(facts.name);

@@ -963,12 +963,12 @@ uint64_t vm_registry_last_sequence(const struct vm_registry *registry)
     return registry->last_sequence;
 }
 
-void vm_registry_usage(const struct vm_registry *registry, struct vm_registry_usage *usage)
+void vm_registry_usage(const struct vm_registry *registry, const char *tenant, struct vm_registry_usage *usage)
 {
     memset(usage, 0, sizeof(*usage));
     for (size_t i = 0; i < VM_REGISTRY_MAX_VMS; i++) {
         const struct vm_record *vm = &registry->vms[i];
-        if (vm->creation_number == 0) {
+        if (vm->creation_number == 0 || (tenant != NULL && strcmp(vm->tenant, tenant) != 0)) {
             continue;
         }
         usage->vms_total++;

@@ -335,8 +335,8 @@ void vm_registry_replay_existing(struct vm_registry *registry, const struct vm_o
 /* The sequence of the last event emitted; 0 before the first. */
 uint64_t vm_registry_last_sequence(const struct vm_registry *registry);
 
-/* HostInfo's VM figures. */
-void vm_registry_usage(const struct vm_registry *registry, struct vm_registry_usage *usage);
+/* HostInfo's VM figures: the VMs of tenant (NULL: of every tenant), and the guest RAM of the whole host. */
+void vm_registry_usage(const struct vm_registry *registry, const char *tenant, struct vm_registry_usage *usage);
 
 /* The registry as the image store's users (image_store_set_users): a VM names an image as its kernel, initrd or a
  * disk from its creation until it is deleted. */

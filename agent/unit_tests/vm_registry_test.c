@@ -530,20 +530,26 @@ static void refuses_memory_beyond_the_limit_of_vms_not_ended(void **state)
     create(NULL);
 
     struct vm_registry_usage usage;
-    vm_registry_usage(&fixture->registry, &usage);
+    vm_registry_usage(&fixture->registry, NULL, &usage);
     assert_int_equal(usage.vms_total, 3);
     assert_int_equal(usage.vms_running, 0);
     assert_int_equal(usage.memory_used_bytes, 512 * MIB);
     assert_int_equal(usage.memory_limit_bytes, 512 * MIB);
+    /* A tenant's figures: its own VMs, the host's guest RAM. */
+    vm_registry_usage(&fixture->registry, "tenant-a", &usage);
+    assert_int_equal(usage.vms_total, 3);
+    vm_registry_usage(&fixture->registry, "tenant-b", &usage);
+    assert_int_equal(usage.vms_total, 0);
+    assert_int_equal(usage.memory_used_bytes, 512 * MIB);
 
     /* Running and stopping VMs count; an ended one does not. */
     assert_int_equal(start("vms/vm-1"), API_STATUS_OK);
     assert_int_equal(stop("vms/vm-1", false, 0), API_STATUS_OK);
-    vm_registry_usage(&fixture->registry, &usage);
+    vm_registry_usage(&fixture->registry, NULL, &usage);
     assert_int_equal(usage.vms_running, 1);
     assert_int_equal(usage.memory_used_bytes, 512 * MIB);
     assert_int_equal(end(first, false, "guest powered off"), API_STATUS_OK);
-    vm_registry_usage(&fixture->registry, &usage);
+    vm_registry_usage(&fixture->registry, NULL, &usage);
     assert_int_equal(usage.vms_running, 0);
     assert_int_equal(usage.memory_used_bytes, 256 * MIB);
     fixture->spec.memory_mib = 256;

@@ -439,7 +439,7 @@ def test_tenant_tokens_see_only_their_own_vms(suite):
     names = []
     try:
         _, _, a_vms = suite.stubs_on(a_channel)
-        _, b_images, b_vms = suite.stubs_on(b_channel)
+        b_host, b_images, b_vms = suite.stubs_on(b_channel)
         _, _, disk = suite.vm_images()
         with_disk = [pb.Disk(image=disk.name, read_only=True)]
         b_watch = b_vms.WatchVms(pb.WatchVmsRequest(), timeout=suite.stream_timeout)
@@ -489,6 +489,11 @@ def test_tenant_tokens_see_only_their_own_vms(suite):
         expect({a_vm.name, b_vm.name} <= all_users, "Image.used_by as the operator sees it: %r" % sorted(all_users))
         listed = [vm.name for vm in suite.list_vms().vms]
         expect(a_vm.name in listed and b_vm.name in listed, "the operator's ListVms: %r" % listed)
+        # HostInfo counts the caller's tenant's VMs only.
+        b_count = len(suite.call(b_vms.ListVms, pb.ListVmsRequest()).vms)
+        b_info = suite.call(b_host.GetHostInfo, suite.host_pb.GetHostInfoRequest())
+        expect_equal(b_info.vms_total, b_count, "HostInfo.vms_total as %s sees it" % b)
+        expect(suite.host_info().vms_total >= b_count + 1, "the operator's HostInfo.vms_total counts every tenant")
     finally:
         for name in names:
             suite.delete_vm_when_ended(name)
