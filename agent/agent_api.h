@@ -44,6 +44,9 @@ struct agent_api_config {
     struct attestation_key *attestation_key;
     /* The uvmm image's SHA-256 (lowercase hex) that evidence names; NULL: the host cannot tell. */
     const char *vmm_sha256;
+    /* The host's components the agent measured, for evidence (up to ATTESTATION_HOST_COMPONENTS_MAX). */
+    const struct host_component *host_components;
+    size_t host_component_count;
 };
 
 struct agent_api {

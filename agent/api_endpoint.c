@@ -30,6 +30,8 @@ static struct api_tokens tokens;
 static struct tenant_networks networks;
 static struct attestation_key attestation_key;
 static char vmm_sha256[2 * 32 + 1];
+static struct host_component host_components[ATTESTATION_HOST_COMPONENTS_MAX];
+static size_t host_component_count;
 static struct grpc_server *server;
 static struct grpc_transport transport;
 static struct api_endpoint_config endpoint;
@@ -109,21 +111,56 @@ static struct attestation_key *make_attestation_key(void)
     return &attestation_key;
 }
 
-/* The SHA-256 of the uvmm image, if the agent holds it as a file too (the manifest's "file uvmm.elf"); else NULL. */
+/* The SHA-256 (hex) of the agent's file name (the manifest's "file <name>"); false if it has none. */
+static bool measure_file(const char *name, char sha256[2 * 32 + 1])
+{
+    const void *bytes;
+    uint64_t size;
+    if (!environment_file(name, &bytes, &size)) {
+        return false;
+    }
+    uint8_t digest[32];
+    mbedtls_sha256_ret(bytes, (size_t)size, digest, 0);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        snprintf(sha256 + 2 * i, 3, "%02x", digest[i]);
+    }
+    return true;
+}
+
+/* The uvmm image's SHA-256, if the agent holds it as a file too (the manifest's "file uvmm.elf"); else NULL. */
 static const char *measure_uvmm(void)
 {
-    const void *image;
-    uint64_t size;
-    if (!environment_file(UVMM_IMAGE, &image, &size)) {
+    if (!measure_file(UVMM_IMAGE, vmm_sha256)) {
         printf("agent: attestation evidence names no uvmm image: %s is not one of the agent's files\n", UVMM_IMAGE);
         return NULL;
     }
-    uint8_t digest[32];
-    mbedtls_sha256_ret(image, (size_t)size, digest, 0);
-    for (size_t i = 0; i < sizeof(digest); i++) {
-        snprintf(vmm_sha256 + 2 * i, 3, "%02x", digest[i]);
-    }
     return vmm_sha256;
+}
+
+/* --measure: each named file of the agent's into host_components; NULL, or why not. */
+static const char *measure_host_components(const char *list, char problem[], size_t size)
+{
+    host_component_count = 0;
+    for (const char *next = list; next && *next;) {
+        size_t length = strcspn(next, ",");
+        if (length == 0 || length > ATTESTATION_COMPONENT_NAME_MAX ||
+            host_component_count == ATTESTATION_HOST_COMPONENTS_MAX) {
+            snprintf(problem, size, "--measure: not <file>[,<file>...] of at most %d names of 1 to %d bytes",
+                     ATTESTATION_HOST_COMPONENTS_MAX, ATTESTATION_COMPONENT_NAME_MAX);
+            return problem;
+        }
+        struct host_component *component = &host_components[host_component_count];
+        memcpy(component->name, next, length);
+        component->name[length] = '\0';
+        if (!measure_file(component->name, component->sha256)) {
+            snprintf(problem, size, "--measure: %s is not one of the agent's files (the manifest's file lines)",
+                     component->name);
+            return problem;
+        }
+        host_component_count++;
+        next += length + (next[length] == ',');
+    }
+    return NULL;
 }
 
 const char *api_endpoint_start(const struct api_endpoint_config *config)
@@ -131,6 +168,9 @@ const char *api_endpoint_start(const struct api_endpoint_config *config)
     static char problem[256];
     endpoint = *config;
     if (config->api_tokens_file && read_tokens(config->api_tokens_file, problem, sizeof(problem))) {
+        return problem;
+    }
+    if (measure_host_components(config->measure, problem, sizeof(problem))) {
         return problem;
     }
     launcher_slot = capability_named("launcher");
@@ -185,6 +225,8 @@ const char *api_endpoint_start(const struct api_endpoint_config *config)
         .host_facts = host_facts,
         .attestation_key = make_attestation_key(),
         .vmm_sha256 = measure_uvmm(),
+        .host_components = host_components,
+        .host_component_count = host_component_count,
     };
     if (agent_api_init(&api, &api_config, &error) != API_STATUS_OK) {
         snprintf(problem, sizeof(problem), "the services: %s", error.message);

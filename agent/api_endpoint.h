@@ -20,6 +20,7 @@ struct api_endpoint_config {
     const uint32_t *uplink_networks; /* switch networks that share the uplink: never a tenant network's */
     size_t uplink_network_count;
     const char *api_tokens_file; /* one of the agent's files, the API's tokens (api_tokens.h); NULL: an open API */
+    const char *measure;         /* "<file>[,<file>...]": the agent's files that evidence names as the host's */
 };
 
 /* Starts the endpoint; NULL, or why it cannot (no launcher capability, a bad or missing token file, lwIP refused

@@ -43,6 +43,8 @@ struct evidence {
     Kapsel__V1__VmEvidence message;
     Kapsel__V1__DiskEvidence disks[VM_DISKS_MAX];
     Kapsel__V1__DiskEvidence *disk_pointers[VM_DISKS_MAX];
+    Kapsel__V1__HostComponent components[ATTESTATION_HOST_COMPONENTS_MAX];
+    Kapsel__V1__HostComponent *component_pointers[ATTESTATION_HOST_COMPONENTS_MAX];
     char kernel[IMAGE_SHA256_HEX_LENGTH + 1];
     char initrd[IMAGE_SHA256_HEX_LENGTH + 1];
     char command_line[2 * SHA256_BYTES + 1];
@@ -81,6 +83,16 @@ static void evidence_init(struct evidence *evidence, struct agent_api *api, cons
     message->vcpus = vm->spec.vcpus;
     message->network_id = vm->spec.network_id;
     message->root_of_trust = ATTESTATION_ROOT_OF_TRUST;
+    size_t count = api->config.host_component_count < ATTESTATION_HOST_COMPONENTS_MAX ? api->config.host_component_count
+                                                                                      : ATTESTATION_HOST_COMPONENTS_MAX;
+    for (size_t i = 0; i < count; i++) {
+        kapsel__v1__host_component__init(&evidence->components[i]);
+        evidence->components[i].name = (char *)api->config.host_components[i].name;
+        evidence->components[i].sha256 = (char *)api->config.host_components[i].sha256;
+        evidence->component_pointers[i] = &evidence->components[i];
+    }
+    message->n_host_components = count;
+    message->host_components = evidence->component_pointers;
 }
 
 /* Packs, signs and answers; finishes the call either way. */

@@ -10,6 +10,8 @@
 #include <kapsel/grpc_server.h>
 
 #define ATTESTATION_SERVICE_METHOD_COUNT 1
+#define ATTESTATION_HOST_COMPONENTS_MAX 16
+#define ATTESTATION_COMPONENT_NAME_MAX 63
 #define ATTESTATION_NONCE_MIN_BYTES 16
 #define ATTESTATION_NONCE_MAX_BYTES 64
 #define ATTESTATION_EVIDENCE_VERSION 1
@@ -17,6 +19,12 @@
 #define ATTESTATION_ROOT_OF_TRUST                                                                                      \
     "software: a key pair the host's management agent made at its start; no hardware root of trust (no TPM or "        \
     "confidential-computing report)"
+
+/* A host component the agent measured (VmEvidence.host_components). */
+struct host_component {
+    char name[ATTESTATION_COMPONENT_NAME_MAX + 1];
+    char sha256[64 + 1];
+};
 
 struct agent_api;
 

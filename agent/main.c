@@ -8,7 +8,7 @@
  *     agent --host-name <name> --switch-port <shared region>:<switch app> --mac <mac> --address <a.b.c.d>/<bits>
  *           [--exit-after <connections>] [--sink-port <port>]
  *           [--api-port <port> --images <size> --vm-memory <size> [--management-network <id>]
- *            [--api-tokens <file>]] [--uplink-networks <id>[,<id>...]]
+ *            [--api-tokens <file>] [--measure <file>[,<file>...]]] [--uplink-networks <id>[,<id>...]]
  *
  * --exit-after ends the agent once it has answered that many health checks (and closes its port, so that the
  * switch can end too): for tests, whose runs end when every Micro-App has. --sink-port also serves the TCP sink
@@ -16,8 +16,10 @@
  * needs the manifest's "capability launcher memory=<size>"; --images bounds the image store, --vm-memory the guest
  * RAM of all VMs that are not ended; --management-network names the switch network of the agent and the uplink,
  * which no tenant VM may join; --api-tokens names the agent's file of API tokens (api_tokens.h): without it every
- * client acts for every tenant, which the agent says at start. --uplink-networks is the policy the agent sets on the
- * switch (its "peer:switch"): which networks share the host's uplink, all others are cut off from it.
+ * client acts for every tenant, which the agent says at start. --measure names the agent's files (boot archive files
+ * the manifest gives it) whose SHA-256 attestation evidence reports as the host's components. --uplink-networks is the
+ * policy the agent sets on the switch (its "peer:switch"): which networks share the host's uplink, all others are cut
+ * off from it.
  */
 #include "api_endpoint.h"
 #include "health_service.h"
@@ -53,6 +55,7 @@ struct options {
     uint64_t vm_memory_bytes;
     unsigned long management_network;                     /* 0: none */
     const char *api_tokens_file;                          /* NULL: an open API */
+    const char *measure;                                  /* NULL: no host components in evidence */
     uint32_t uplink_networks[SWITCH_UPLINK_MAX_NETWORKS]; /* the networks the agent lets use the switch's uplink */
     size_t uplink_network_count;
     bool has_uplink_policy;
@@ -156,6 +159,8 @@ static bool parse_options(int argc, char **argv, struct options *options)
             }
         } else if (strcmp(key, "--api-tokens") == 0) {
             options->api_tokens_file = value;
+        } else if (strcmp(key, "--measure") == 0) {
+            options->measure = value;
         } else if (strcmp(key, "--management-network") == 0) {
             char *end;
             options->management_network = strtoul(value, &end, 10);
@@ -175,11 +180,11 @@ static bool parse_options(int argc, char **argv, struct options *options)
     }
     if (!options->host_name || !options->switch_port || !options->has_mac || !options->has_address ||
         (options->api_port && (!options->image_bytes || !options->vm_memory_bytes)) ||
-        (options->api_tokens_file && !options->api_port)) {
+        ((options->api_tokens_file || options->measure) && !options->api_port)) {
         fprintf(stderr, "agent: usage: agent --host-name <name> --switch-port <region>:<switch app> --mac <mac> "
                         "--address <a.b.c.d>/<bits> [--exit-after <connections>] [--sink-port <port>] "
                         "[--api-port <port> --images <size> --vm-memory <size> [--management-network <id>] "
-                        "[--api-tokens <file>]] [--uplink-networks <id>[,<id>...]]\n");
+                        "[--api-tokens <file>] [--measure <file>[,<file>...]]] [--uplink-networks <id>[,<id>...]]\n");
         return false;
     }
     return true;
@@ -284,6 +289,7 @@ int main(int argc, char **argv)
             .start_seconds = (uint64_t)start_seconds,
             .management_network = (uint32_t)options.management_network,
             .api_tokens_file = options.api_tokens_file,
+            .measure = options.measure,
             .uplink_networks = options.uplink_networks,
             .uplink_network_count = options.uplink_network_count,
         };

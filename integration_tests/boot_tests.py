@@ -541,7 +541,7 @@ def api_extra(port):
             "-device", "virtio-net-pci,netdev=n0,disable-legacy=on")
 
 
-def api_suite_from_host(port, guest_kernel, initramfs, log_dir, vmm_image):
+def api_suite_from_host(port, guest_kernel, initramfs, log_dir, vmm_image, api_archive):
     """Runs the API test suite (integration_tests/api) with real Linux VMs against the agent through the forwarded
     port, with Debian's /usr/bin/python3 (grpcio); its output goes to api-suite.log. Returns the suite's counts."""
     def run():
@@ -549,7 +549,8 @@ def api_suite_from_host(port, guest_kernel, initramfs, log_dir, vmm_image):
         with open(log_path, "w", encoding="utf-8") as log:
             code = subprocess.run(["/usr/bin/python3", API_SUITE, "--address", "127.0.0.1:%d" % port, "--real-vms",
                                    "--kernel", guest_kernel, "--initrd", initramfs, "--host-name", API_HOST_NAME,
-                                   "--tokens", API_TOKENS, "--vmm-image", vmm_image, "--timeout-scale", "2"], stdout=log, stderr=subprocess.STDOUT, timeout=900).returncode
+                                   "--tokens", API_TOKENS, "--vmm-image", vmm_image, "--boot-archive", api_archive,
+                                   "--timeout-scale", "2"], stdout=log, stderr=subprocess.STDOUT, timeout=900).returncode
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             output = handle.read()
         summary = re.findall(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$", output, re.MULTILINE)
@@ -674,7 +675,7 @@ def scenarios(inputs, system_archive, smoke_archive, linux_archive, linux_images
                                   append="", timeout=900, extra=api_extra(api_port), until_during=True,
                                   during=api_suite_from_host(api_port, guest_kernel, initramfs, log_dir,
                                                              os.path.join(os.path.dirname(api_archive), "..", "vmm",
-                                                                          "uvmm.elf")))]
+                                                                          "uvmm.elf"), api_archive))]
         if kernel:
             # kapselctl end to end: host A is this run, host B a second QEMU the during hook boots (issue 8).
             kapselctl_port = free_host_port()

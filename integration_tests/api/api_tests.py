@@ -545,6 +545,24 @@ def attest(suite, name, nonce, stub=None):
     return suite.attestation_pb.VmEvidence.FromString(response.evidence), response.public_key
 
 
+def cpio_members(path):
+    """{name: bytes} of a cpio newc archive (the host's boot archive)."""
+    members = {}
+    with open(path, "rb") as archive:
+        data = archive.read()
+    offset = 0
+    while offset + 110 <= len(data) and data[offset:offset + 6] == b"070701":
+        fields = [int(data[offset + 6 + 8 * i:offset + 14 + 8 * i], 16) for i in range(13)]
+        size, name_size = fields[6], fields[11]
+        name = data[offset + 110:offset + 110 + name_size - 1].decode()
+        start = (offset + 110 + name_size + 3) & ~3
+        if name == "TRAILER!!!":
+            break
+        members[name] = data[start:start + size]
+        offset = (start + size + 3) & ~3
+    return members
+
+
 def launch_spec_capabilities(spec):
     return sorted(line.split()[1] for line in spec.splitlines() if line.startswith("capability "))
 
@@ -577,12 +595,22 @@ def test_attest_vm(suite):
         capabilities = launch_spec_capabilities(running.vmm_launch_spec)
         if suite.fake:
             expect_equal((running.vmm_sha256, capabilities), ("", ["log"]), "the fake backend's uvmm")
+            expect_equal(list(running.host_components), [], "the fake host's components")
         else:
             # The uvmm holds its log, a factory for its Vm and the scheduler: nothing of the host's besides.
             expect(re.fullmatch(r"[0-9a-f]{64}", running.vmm_sha256), "vmm_sha256 %r" % running.vmm_sha256)
             if suite.args.vmm_image:
                 with open(suite.args.vmm_image, "rb") as image:
                     expect_equal(running.vmm_sha256, sha256_hex(image.read()), "the uvmm image's SHA-256")
+            if suite.args.boot_archive:
+                # The host's components as the agent measured them: files of the boot archive the host booted.
+                members = cpio_members(suite.args.boot_archive)
+                measured = [(c.name, c.sha256) for c in running.host_components]
+                expect("manifest.txt" in dict(measured) and "roottask.elf" in dict(measured),
+                       "host components: %r" % [name for name, _ in measured])
+                for name, digest in measured:
+                    expect(name in members and sha256_hex(members[name]) == digest,
+                           "host component %s: %s is not the boot archive's" % (name, digest))
             expect_equal(capabilities, ["factory", "log", "scheduler"], "the uvmm's capabilities")
             expect("--ram %dM" % suite.memory_mib in running.vmm_launch_spec, "the launch spec's guest RAM")
         for size in (15, 65, 0):
@@ -1721,6 +1749,7 @@ def parse_arguments():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--address", required=True, help="the API's host:port")
+    parser.add_argument("--boot-archive", help="with --real-vms: the host's boot archive (its files' SHA-256)")
     parser.add_argument("--vmm-image", help="with --real-vms: the uvmm ELF the host runs (its SHA-256 in evidence)")
     parser.add_argument("--tokens", help="the host's test tokens (<token> <tenant or *> lines): act as the operator")
     parser.add_argument("--real-vms", action="store_true", help="the agent runs real Linux VMs (default: fake)")

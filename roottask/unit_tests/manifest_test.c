@@ -190,14 +190,26 @@ static void files_are_kept_in_order(void **state)
 static void files_have_a_limit(void **state)
 {
     (void)state;
-    expect_ok("microapp a\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\n");
+    /* An app with every file it may have ("file f1" ...), then one more. */
+    char files[MANIFEST_MAX_FILES * 16] = "";
+    for (unsigned i = 1; i <= MANIFEST_MAX_FILES; i++) {
+        snprintf(files + strlen(files), sizeof(files) - strlen(files), "file f%u\n", i);
+    }
+    char text[sizeof(files) * 2 + 64];
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\n%s", files);
+    expect_ok(text);
     assert_int_equal(manifest.apps[0].file_count, MANIFEST_MAX_FILES);
-    assert_string_equal(manifest.apps[0].files[3].name, "f4");
-    expect_error("microapp a\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\nfile f5\n",
-                 "manifest line 7: too many files for microapp 'a' (at most 4)");
+    char last[8];
+    snprintf(last, sizeof(last), "f%u", (unsigned)MANIFEST_MAX_FILES);
+    assert_string_equal(manifest.apps[0].files[MANIFEST_MAX_FILES - 1].name, last);
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\n%sfile extra\n", files);
+    char message[96];
+    snprintf(message, sizeof(message), "manifest line %u: too many files for microapp 'a' (at most %u)",
+             (unsigned)MANIFEST_MAX_FILES + 3, (unsigned)MANIFEST_MAX_FILES);
+    expect_error(text, message);
     /* The limit is per app. */
-    expect_ok("microapp a\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\n"
-              "microapp b\nimage a.elf\nfile f1\nfile f2\nfile f3\nfile f4\n");
+    snprintf(text, sizeof(text), "microapp a\nimage a.elf\n%smicroapp b\nimage a.elf\n%s", files, files);
+    expect_ok(text);
 }
 
 static void file_names_are_checked(void **state)

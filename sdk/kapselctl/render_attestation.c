@@ -61,6 +61,17 @@ static void evidence_json(struct json_writer *writer, const Kapsel__V1__VmEviden
     json_uint(writer, evidence->network_id);
     json_key(writer, "root_of_trust");
     json_string(writer, evidence->root_of_trust);
+    json_key(writer, "host_components");
+    json_begin_array(writer);
+    for (size_t i = 0; i < evidence->n_host_components; i++) {
+        json_begin_object(writer);
+        json_key(writer, "name");
+        json_string(writer, evidence->host_components[i]->name);
+        json_key(writer, "sha256");
+        json_string(writer, evidence->host_components[i]->sha256);
+        json_end_object(writer);
+    }
+    json_end_array(writer);
     json_end_object(writer);
 }
 
@@ -163,6 +174,13 @@ static void evidence_detail(FILE *out, const Kapsel__V1__VmEvidence *evidence)
     }
     fprintf(out, DETAIL_FORMAT, "VMM SHA-256:", or_dash(evidence->vmm_sha256));
     detail_lines(out, "VMM launch spec:", evidence->vmm_launch_spec);
+    for (size_t i = 0; i < evidence->n_host_components; i++) {
+        fprintf(out, "%-22s%s %s\n", i ? "" : "Host components:", evidence->host_components[i]->sha256,
+                evidence->host_components[i]->name);
+    }
+    if (evidence->n_host_components == 0) {
+        fprintf(out, DETAIL_FORMAT, "Host components:", "-");
+    }
     fprintf(out, DETAIL_FORMAT, "Root of trust:", or_dash(evidence->root_of_trust));
     fprintf(out, "%-22s%" PRIu32 "\n", "Evidence version:", evidence->version);
 }

@@ -46,7 +46,7 @@ enum app_capability {
 #define APP_NAME_SIZE 32
 #define APP_CAPABILITY_NAME_SIZE 24
 #define APP_ARGUMENTS_SIZE 1024 /* a uvmm's arguments carry a Linux command line */
-#define APP_MAX_FILES 4
+#define APP_MAX_FILES 8
 #define APP_FILE_NAME_SIZE 48 /* a file's name in the boot archive: at most 47 bytes and a NUL */
 #define APP_MAX_SHARED 4
 #define APP_SHARED_NAME_SIZE 32 /* a shared region's name: at most 31 bytes and a NUL */

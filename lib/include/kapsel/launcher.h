@@ -54,7 +54,7 @@
 
 #define LAUNCH_SPEC_MAX_SIZE 4096
 #define LAUNCH_SPEC_BYTES_PER_MESSAGE 480
-#define LAUNCH_MAX_FILES 4
+#define LAUNCH_MAX_FILES 8
 #define LAUNCH_REASON_SIZE 192 /* reasons are at most 191 bytes */
 
 #define LAUNCH_LABEL_CONTROL 0x43000ull /* the launcher's messages to the app, through its control gate */

@@ -46,6 +46,8 @@ struct full_attestation {
     Kapsel__V1__VmEvidence evidence;
     Kapsel__V1__DiskEvidence disks[2];
     Kapsel__V1__DiskEvidence *disk_pointers[2];
+    Kapsel__V1__HostComponent component;
+    Kapsel__V1__HostComponent *component_pointer;
     Kapsel__V1__AttestVmResponse response;
     uint8_t nonce[2];
     uint8_t key[3];
@@ -85,6 +87,12 @@ static void full_attestation_init(struct full_attestation *full)
     full->evidence.vcpus = 1;
     full->evidence.network_id = 3;
     full->evidence.root_of_trust = "software: the agent's key";
+    full->component = (Kapsel__V1__HostComponent)KAPSEL__V1__HOST_COMPONENT__INIT;
+    full->component.name = "manifest.txt";
+    full->component.sha256 = "c0";
+    full->component_pointer = &full->component;
+    full->evidence.n_host_components = 1;
+    full->evidence.host_components = &full->component_pointer;
     full->response = (Kapsel__V1__AttestVmResponse)KAPSEL__V1__ATTEST_VM_RESPONSE__INIT;
     full->response.evidence = (ProtobufCBinaryData){.len = 1, .data = full->signed_bytes};
     full->response.signature = (ProtobufCBinaryData){.len = 2, .data = full->signature};
@@ -157,7 +165,8 @@ static void test_json_has_every_field_in_hex(void **state)
                         "\"disks\":[{\"image_sha256\":\"d0\",\"read_only\":true},"
                         "{\"image_sha256\":\"d1\",\"read_only\":false}],\"vmm_sha256\":\"\","
                         "\"vmm_launch_spec\":\"uvmm {\\n  memory 256M\\n}\",\"memory_mib\":256,\"vcpus\":1,"
-                        "\"network_id\":3,\"root_of_trust\":\"software: the agent's key\"},"
+                        "\"network_id\":3,\"root_of_trust\":\"software: the agent's key\","
+                        "\"host_components\":[{\"name\":\"manifest.txt\",\"sha256\":\"c0\"}]},"
                         "\"public_key\":\"041020\",\"key_pinned\":true,\"signature\":\"3045\","
                         "\"signed_evidence\":\"08\",\"expectations\":[{\"field\":\"kernel_sha256\","
                         "\"expected\":\"" SHA256_ABC "\",\"source\":\"vmlinuz\",\"met\":true}]}\n");
@@ -193,6 +202,7 @@ static void test_detail_is_one_field_per_line(void **state)
                         "VMM launch spec:      uvmm {\n"
                         "                        memory 256M\n"
                         "                      }\n"
+                        "Host components:      c0 manifest.txt\n"
                         "Root of trust:        software: the agent's key\n"
                         "Evidence version:     1\n"
                         "Public key:           041020\n"

@@ -16,7 +16,7 @@ The pieces:
                             wait()
     Image, HostInfo, VmSpec, Disk, VmEvent
                             immutable snapshots (kapsel.models)
-    VmEvidence, DiskEvidence, AttestationError
+    VmEvidence, DiskEvidence, HostComponent, AttestationError
                             host.vms.attest(vm): verified evidence about a VM, and the error for evidence that
                             does not verify (kapsel.attestation)
     VmState, EventType, HealthStatus
@@ -45,7 +45,7 @@ if _missing("grpc") or _missing("google.protobuf"):
                       "/usr/bin/python3")
 
 from ._calls import DEFAULT, NO_RETRY, RetryPolicy
-from .attestation import AttestationError, DiskEvidence, VmEvidence
+from .attestation import AttestationError, DiskEvidence, HostComponent, VmEvidence
 from .client import CHUNK_BYTES, DEFAULT_CHANNEL_OPTIONS, Console, Host, ImageCollection, Vm, VmCollection, Watch
 from .errors import (Aborted, AlreadyExists, ApiError, Cancelled, DataLoss, DeadlineExceeded, FailedPrecondition,
                      Internal, InvalidArgument, NotFound, OutOfRange, PermissionDenied, ResourceExhausted,
@@ -56,7 +56,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Host", "Vm", "VmCollection", "ImageCollection", "Watch", "Console",
-    "Image", "HostInfo", "VmSpec", "Disk", "VmEvent", "VmEvidence", "DiskEvidence", "AttestationError",
+    "Image", "HostInfo", "VmSpec", "Disk", "VmEvent", "VmEvidence", "DiskEvidence", "HostComponent", "AttestationError",
     "VmState", "EventType", "HealthStatus",
     "RetryPolicy", "NO_RETRY", "DEFAULT", "CHUNK_BYTES", "DEFAULT_CHANNEL_OPTIONS",
     "ApiError", "Cancelled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists",

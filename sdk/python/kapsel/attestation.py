@@ -50,6 +50,14 @@ class AttestationError(Exception):
 
 
 @dataclass(frozen=True)
+class HostComponent:
+    """A file of the host's boot archive the agent measured (the root task, a Micro-App, the boot manifest)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class DiskEvidence:
     """A disk of the VM: its image's SHA-256 (lowercase hex), and whether the guest may write it (its own copy)."""
 
@@ -84,6 +92,7 @@ class VmEvidence:
     vcpus: int
     network_id: int
     root_of_trust: str
+    host_components: Tuple[HostComponent, ...]
     public_key: bytes
     signature: bytes
     signed_evidence: bytes
@@ -98,7 +107,9 @@ class VmEvidence:
                    disks=tuple(DiskEvidence(disk.image_sha256, disk.read_only) for disk in evidence.disks),
                    vmm_sha256=evidence.vmm_sha256, vmm_launch_spec=evidence.vmm_launch_spec,
                    memory_mib=evidence.memory_mib, vcpus=evidence.vcpus, network_id=evidence.network_id,
-                   root_of_trust=evidence.root_of_trust, public_key=bytes(response.public_key),
+                   root_of_trust=evidence.root_of_trust,
+                   host_components=tuple(HostComponent(c.name, c.sha256) for c in evidence.host_components),
+                   public_key=bytes(response.public_key),
                    signature=bytes(response.signature), signed_evidence=bytes(response.evidence))
 
 
