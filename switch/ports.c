@@ -1,5 +1,6 @@
 #include "ports.h"
 
+#include "port_round.h"
 #include "receive_window.h"
 #include "vmm/net/frame_link.h"
 
@@ -10,22 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PORT_BUDGET 32 /* frames taken from one port per round */
-
-struct port {
-    char name[SWITCH_PORT_NAME_SIZE]; /* the shared region's (static), or the one ATTACH gave */
-    const char *peer;                 /* static: the peer app; NULL: a runtime port */
-    struct frame_link link;           /* end 0; the VM's uvmm (or the agent) holds end 1 */
-    uint64_t frames_in;
-    uint64_t frames_out;
-    uint64_t dropped_destination_full; /* this port's frames that a full destination ring refused */
-    bool in_use;
-    bool closed;
-    bool uplink;      /* closed by the switch once nothing else keeps it running */
-    bool closed_here; /* the switch closed its side */
-    bool needs_wake;
-    bool broken; /* the VM's side corrupted the ring: the port is ignored */
-};
+_Static_assert(PORT_NAME_SIZE == SWITCH_PORT_NAME_SIZE, "a port's name is the switch protocol's");
 
 static struct port ports[SWITCH_MAX_PORTS];
 static unsigned static_count;
@@ -175,50 +161,6 @@ unsigned ports_set_uplink_networks(const uint32_t *networks, unsigned count)
     return uplinks;
 }
 
-/* Hands a frame from port source to the ports forwarding decides on. */
-static void forward(unsigned source, size_t length)
-{
-    uint32_t destinations = forwarding_decide(&forwarding, source, frame, length);
-    for (unsigned target = 0; target < SWITCH_MAX_PORTS; target++) {
-        struct port *to = &ports[target];
-        if (!(destinations & (1u << target)) || to->closed || to->closed_here) {
-            continue;
-        }
-        if (frame_ring_push(&to->link.out, frame, length) == FRAME_RING_OK) {
-            to->frames_out++;
-            to->needs_wake = true;
-        } else {
-            ports[source].dropped_destination_full++;
-        }
-    }
-}
-
-/* Takes up to PORT_BUDGET frames from port; true if it took any. */
-static bool serve_port(unsigned index)
-{
-    struct port *port = &ports[index];
-    unsigned taken = 0;
-    while (!port->broken && taken < PORT_BUDGET) {
-        size_t length = 0;
-        enum frame_ring_result result = frame_ring_peek(&port->link.in, frame, sizeof(frame), &length);
-        if (result == FRAME_RING_CORRUPT) {
-            port->broken = true;
-            printf("port %s: stopped: its VM's side corrupted the ring\n", port->name);
-        }
-        if (result != FRAME_RING_OK) {
-            break;
-        }
-        frame_ring_consume(&port->link.in);
-        port->frames_in++;
-        taken++;
-        forward(index, length);
-    }
-    if (!port->closed && frame_ring_closed(&port->link.in) && taken < PORT_BUDGET) {
-        port->closed = true; /* everything it pushed before closing has been taken */
-    }
-    return taken > 0;
-}
-
 /*
  * Whether a runtime port's region is still mapped: the control app supplied it, and when that app ends the kernel
  * revokes it (all pages at once), so a look at the first page before each round keeps the switch from touching it.
@@ -232,16 +174,13 @@ static bool region_present(unsigned number)
 
 bool ports_serve_round(void)
 {
-    bool moved = false;
     for (unsigned i = 0; i < SWITCH_MAX_PORTS; i++) {
         if (ports_is_runtime(i) && !region_present(i)) {
             printf("port %s: its region was revoked (the app that supplied it ended): detaching it\n", ports[i].name);
             ports_detach(i);
         }
-        if (ports[i].in_use) {
-            moved |= serve_port(i);
-        }
     }
+    bool moved = port_round_serve(ports, &forwarding, frame);
     for (unsigned i = 0; i < SWITCH_MAX_PORTS; i++) {
         if (ports[i].needs_wake) {
             ports[i].needs_wake = false;

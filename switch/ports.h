@@ -1,9 +1,8 @@
 /*
  * The switch's ports: the links its arguments name (static ports, for the life of the switch) and the links its
  * control app attaches while it runs (runtime ports, kapsel/switch_control.h), each on tenant networks as forwarding.h
- * decides. Each round takes at most PORT_BUDGET frames from each port in turn, so a port that floods fills its own
- * ring and loses its own frames, while the others keep their share; a frame for a port whose ring is full is dropped
- * and counted against the port it came from.
+ * decides. Each round gives every port its turn (port_round.h): a port that floods fills its own ring and loses its
+ * own frames, while the others keep their share.
  *
  * An uplink (the NIC driver's port) is a port that does not keep the switch running: once nothing else does, the
  * switch closes its side of each uplink and ends when they have closed theirs. A runtime uplink (a driver that a
