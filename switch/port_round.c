@@ -46,11 +46,14 @@ bool port_round_serve(struct port ports[SWITCH_MAX_PORTS], struct forwarding *fo
 {
     bool moved = false;
     bool took = true;
-    for (unsigned pass = 0; pass < PORT_ROUND_BUDGET && took; pass++) {
+    for (unsigned pass = 0; pass < PORT_ROUND_BUDGET / PORT_ROUND_QUANTUM && took; pass++) {
         took = false;
         for (unsigned i = 0; i < SWITCH_MAX_PORTS; i++) {
-            if (ports[i].in_use && !ports[i].broken) {
-                took |= take_one(ports, forwarding, i, frame);
+            for (unsigned n = 0; n < PORT_ROUND_QUANTUM && ports[i].in_use && !ports[i].broken; n++) {
+                if (!take_one(ports, forwarding, i, frame)) {
+                    break;
+                }
+                took = true;
             }
         }
         moved |= took;
