@@ -75,6 +75,9 @@ static bool holds_same(const struct manifest_app *launcher, const struct manifes
         if (held->type == wanted->type && (held->type != MANIFEST_CAPABILITY_PEER || held->peer == wanted->peer)) {
             return true;
         }
+        if (wanted->type == MANIFEST_CAPABILITY_CLOCK && held->type == MANIFEST_CAPABILITY_SCHEDULER) {
+            return true; /* the scheduler reads the clock too */
+        }
     }
     return false;
 }

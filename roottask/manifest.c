@@ -515,6 +515,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
         {"device_memory", MANIFEST_CAPABILITY_DEVICE_MEMORY},
         {"dma_memory", MANIFEST_CAPABILITY_DMA_MEMORY},
         {"launcher", MANIFEST_CAPABILITY_LAUNCHER},
+        {"clock", MANIFEST_CAPABILITY_CLOCK},
     };
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         if (token_equals(source, plain[i].name)) {
@@ -525,7 +526,7 @@ static enum error parse_capability_source(struct parser *parser, const struct to
     }
     if (!token_starts_with(source, "peer:")) {
         return fail(parser,
-                    "unknown capability %T (known: log, factory, scheduler, icu, io_ports, device_memory, "
+                    "unknown capability %T (known: log, factory, scheduler, clock, icu, io_ports, device_memory, "
                     "dma_memory, launcher, peer:<app>)",
                     source);
     }

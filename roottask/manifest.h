@@ -171,6 +171,7 @@ enum manifest_capability_type {
     MANIFEST_CAPABILITY_DEVICE_MEMORY,
     MANIFEST_CAPABILITY_DMA_MEMORY,
     MANIFEST_CAPABILITY_LAUNCHER,
+    MANIFEST_CAPABILITY_CLOCK, /* the scheduler, read only: time since boot and the wall clock, nothing to run */
 };
 
 struct manifest_capability {

@@ -184,7 +184,8 @@ static enum error make_named(struct microapp *app, size_t n, const struct microa
         /* From the app's own factory: the child's quota is part of the app's (see manifest.h). */
         return created(app, offset, factory_create_factory(factory, *source, capability->quota));
     case MANIFEST_CAPABILITY_SCHEDULER:
-        *source = ROOT_SCHEDULER; /* handed over without RIGHT_DELETE, like every named capability */
+    case MANIFEST_CAPABILITY_CLOCK: /* the same object; grant_named leaves the clock only RIGHT_READ */
+        *source = ROOT_SCHEDULER;   /* handed over without RIGHT_DELETE, like every named capability */
         return ERROR_NONE;
     case MANIFEST_CAPABILITY_ICU:
         *source = ROOT_ICU;
@@ -224,7 +225,9 @@ static enum error grant_named(struct microapp *app, const struct microapp *apps,
         uint64_t source;
         enum error error = make_named(app, n, apps, &source, &reason);
         if (error == ERROR_NONE) {
-            error = hand_over(app, source, MICROAPP_NAMED_RIGHTS, APP_FIRST_NAMED + n);
+            unsigned rights = manifest->capabilities[n].type == MANIFEST_CAPABILITY_CLOCK ? MICROAPP_CLOCK_RIGHTS
+                                                                                          : MICROAPP_NAMED_RIGHTS;
+            error = hand_over(app, source, rights, APP_FIRST_NAMED + n);
         }
         if (error != ERROR_NONE) {
             printf("%s: capability '%s' (manifest line %u): %s%s%s%s\n", manifest->name, manifest->capabilities[n].name,

@@ -57,6 +57,8 @@ enum microapp_root_slot {
 #define MICROAPP_SELF_RIGHTS (RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT) /* APP_TASK, APP_THREAD */
 #define MICROAPP_PAGER_RIGHTS (RIGHT_READ | RIGHT_WRITE)              /* cannot be passed on */
 #define MICROAPP_NAMED_RIGHTS (RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT)
+/* A clock: SCHEDULER_INFO only (it needs RIGHT_READ; running threads needs RIGHT_WRITE), and not passed on. */
+#define MICROAPP_CLOCK_RIGHTS RIGHT_READ
 
 enum microapp_state {
     MICROAPP_UNUSED = 0,

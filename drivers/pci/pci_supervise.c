@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #define DRIVER_NAME "nic"
 #define DRIVER_QUOTA (4ull << 20)
@@ -37,27 +38,12 @@ struct driver {
     bool attached;
 };
 
-/*
- * Milliseconds waited so far. pci_bus holds no scheduler capability, so gettimeofday() fails (and left its result
- * unset: garbage deadlines that stopped the first driver at once and never ended the backoff). Time is counted instead
- * from the waits that ran out: each lasted at least its timeout; the time spent on messages is not counted, which
- * only lengthens the test hook's delay and the backoff a little.
- */
-static uint64_t waited_ms;
-
+/* The clock, from the manifest's "capability clock" (pci_supervise checks that pci_bus holds one). */
 static uint64_t now_ms(void)
 {
-    return waited_ms;
-}
-
-/* ipc_wait for at most ms; a wait that ran out advances now_ms() by ms. */
-static struct invoke_result timed_wait(uint32_t ms)
-{
-    struct invoke_result received = ipc_wait(TIMEOUTS(0, ms));
-    if (received.error == ERROR_TIMEOUT) {
-        waited_ms += ms;
-    }
-    return received;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000;
 }
 
 /* Prints the driver's log lines as the root task prints an app's: "[nic] text". */
@@ -151,7 +137,7 @@ static void serve_until_ended(uint64_t launcher, const struct driver *driver, ui
                 printf("pci_bus: stopping %s: %s: %s\n", DRIVER_NAME, error_name(error), reason);
             }
         }
-        struct invoke_result received = timed_wait(SERVE_SLICE_MS);
+        struct invoke_result received = ipc_wait(TIMEOUTS(0, SERVE_SLICE_MS));
         if (received.error != ERROR_NONE) {
             continue;
         }
@@ -195,7 +181,7 @@ static void sleep_ms(uint64_t ms)
 {
     uint64_t until = now_ms() + ms;
     while (now_ms() < until) {
-        timed_wait(SERVE_SLICE_MS);
+        ipc_wait(TIMEOUTS(0, SERVE_SLICE_MS));
     }
 }
 
@@ -204,8 +190,9 @@ const char *pci_supervise(const struct pci_config *config, const struct pci_func
 {
     uint64_t launcher = capability_named("launcher");
     uint64_t switch_gate = capability_named("peer:" DRIVER_SPEC_SWITCH);
-    if (!launcher || !switch_gate) {
-        return "supervising a driver takes capabilities launcher and peer:switch";
+    struct timeval now;
+    if (!launcher || !switch_gate || gettimeofday(&now, NULL) != 0) {
+        return "supervising a driver takes capabilities launcher, peer:switch and clock (its backoff is timed)";
     }
     static struct pci_handoff_message handoff;
     const char *problem = pci_handoff_prepare(fn, &handoff);

@@ -33,6 +33,9 @@ _Noreturn void runtime_start(void)
     environment = mapped;
     log_capability = named_capability_slot(environment, "log");
     runtime_scheduler = named_capability_slot(environment, "scheduler");
+    if (runtime_scheduler == 0) {
+        runtime_scheduler = named_capability_slot(environment, "clock"); /* enough for the time: it reads */
+    }
 
     memcpy(program_name, environment->name, APP_NAME_SIZE);
     memcpy(argument_line, environment->arguments, ARGUMENT_LINE_SIZE);

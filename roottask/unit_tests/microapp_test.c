@@ -268,6 +268,16 @@ static void start_hands_over_capabilities_without_delete(void **state)
     expect_capability_map(5, ROOT_SCHEDULER, self, APP_FIRST_NAMED + 2);
 }
 
+/* A clock is the scheduler with RIGHT_READ only: SCHEDULER_INFO answers it, SCHEDULER_RUN does not. */
+static void a_clock_is_the_scheduler_read_only(void **state)
+{
+    (void)state;
+    use_manifest("microapp a\n image app.elf\n capability clock\n");
+    start_all();
+    assert_int_equal(fake.capability_map_count, 4);
+    expect_capability_map(3, ROOT_SCHEDULER, RIGHT_READ, APP_FIRST_NAMED);
+}
+
 /* The kernel's singletons come from the root task's own slots (no object is made for them), without RIGHT_DELETE. */
 static void driver_capabilities_come_from_the_root_slots(void **state)
 {
@@ -1023,6 +1033,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(start_hands_over_capabilities_without_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(driver_capabilities_come_from_the_root_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(start_loads_segments_with_their_rights_and_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_clock_is_the_scheduler_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(start_fills_the_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(peers_get_a_gate_to_the_other_app_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_image_is_reported, setup, teardown),
