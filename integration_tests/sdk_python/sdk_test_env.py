@@ -54,3 +54,24 @@ def clean_up_tenant(host, tenant):
             vm.stop(force=True)
             vm.wait(timeout=WAIT_SECONDS)
         vm.delete()
+
+
+class TokenHostsTest(unittest.TestCase):
+    """A test case with Hosts on the server that takes tokens: self.operator, self.acme and self.globex, each acting
+    with its own token, and self.kernel, the image kernel_content that the operator pushed as kernel_name."""
+
+    kernel_content = b""
+    kernel_name = ""
+
+    @classmethod
+    def setUpClass(cls):
+        import kapsel
+        cls.operator = kapsel.Host(SECURE_ADDRESS, token=OPERATOR_TOKEN)
+        cls.acme = kapsel.Host(SECURE_ADDRESS, token=ACME_TOKEN)
+        cls.globex = kapsel.Host(SECURE_ADDRESS, token=GLOBEX_TOKEN)
+        cls.kernel = cls.operator.images.push(cls.kernel_content, name=cls.kernel_name)
+
+    @classmethod
+    def tearDownClass(cls):
+        for host in (cls.operator, cls.acme, cls.globex):
+            host.close()

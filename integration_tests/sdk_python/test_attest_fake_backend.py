@@ -13,8 +13,8 @@ import kapsel
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sdk_test_env import (ACME_TOKEN, ADDRESS_A, GLOBEX_TOKEN, OPERATOR_TOKEN, SECURE_ADDRESS, WAIT_SECONDS,
-                          clean_up_tenant, needs_servers, new_tenant)
+from sdk_test_env import (ADDRESS_A, SECURE_ADDRESS, WAIT_SECONDS, TokenHostsTest, clean_up_tenant, needs_servers,
+                          new_tenant)
 
 COMMAND_LINE = "console=ttyS0 attest.test=1"
 
@@ -95,18 +95,9 @@ class AttestTest(unittest.TestCase):
 
 
 @needs_servers
-class AttestTokenTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.operator = kapsel.Host(SECURE_ADDRESS, token=OPERATOR_TOKEN)
-        cls.acme = kapsel.Host(SECURE_ADDRESS, token=ACME_TOKEN)
-        cls.globex = kapsel.Host(SECURE_ADDRESS, token=GLOBEX_TOKEN)
-        cls.kernel = cls.operator.images.push(fake_kernel(b"attest tokens"), name="attest-tokens-kernel")
-
-    @classmethod
-    def tearDownClass(cls):
-        for host in (cls.operator, cls.acme, cls.globex):
-            host.close()
+class AttestTokenTest(TokenHostsTest):
+    kernel_content = fake_kernel(b"attest tokens")
+    kernel_name = "attest-tokens-kernel"
 
     def test_a_tenant_attests_its_own_vms_only(self):
         acme_vm = self.acme.vms.create(tenant="acme", kernel=self.kernel, memory_mib=128, vm_id="attest-acme-1")

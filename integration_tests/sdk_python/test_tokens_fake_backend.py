@@ -13,8 +13,8 @@ from unittest import mock
 
 import kapsel
 
-from sdk_test_env import (ACME_TOKEN, GLOBEX_TOKEN, OPERATOR_TOKEN, PYTHON, SECURE_ADDRESS, WAIT_SECONDS, needs_servers,
-                          source_path, subprocess_environment)
+from sdk_test_env import (ACME_TOKEN, PYTHON, SECURE_ADDRESS, WAIT_SECONDS, TokenHostsTest, needs_servers, source_path,
+                          subprocess_environment)
 
 
 def content(label):
@@ -23,18 +23,9 @@ def content(label):
 
 
 @needs_servers
-class TokenTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.operator = kapsel.Host(SECURE_ADDRESS, token=OPERATOR_TOKEN)
-        cls.acme = kapsel.Host(SECURE_ADDRESS, token=ACME_TOKEN)
-        cls.globex = kapsel.Host(SECURE_ADDRESS, token=GLOBEX_TOKEN)
-        cls.kernel = cls.operator.images.push(content(b"kernel"), name="tokens-kernel")
-
-    @classmethod
-    def tearDownClass(cls):
-        for host in (cls.operator, cls.acme, cls.globex):
-            host.close()
+class TokenTest(TokenHostsTest):
+    kernel_content = content(b"kernel")
+    kernel_name = "tokens-kernel"
 
     def create(self, host, tenant, vm_id):
         vm = host.vms.create(tenant=tenant, kernel=self.kernel, memory_mib=128, vm_id=vm_id)
