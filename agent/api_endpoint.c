@@ -10,7 +10,6 @@
 #include <kapsel/launcher.h>
 #include <kapsel/runtime.h>
 #include <kapsel/syscall.h>
-#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -29,7 +28,7 @@ static struct agent_api api;
 static struct api_tokens tokens;
 static struct tenant_networks networks;
 static struct attestation_key attestation_key;
-static char vmm_sha256[2 * 32 + 1];
+static char vmm_sha256[IMAGE_SHA256_HEX_LENGTH + 1];
 static struct host_component host_components[ATTESTATION_HOST_COMPONENTS_MAX];
 static size_t host_component_count;
 static struct grpc_server *server;
@@ -103,27 +102,21 @@ static struct attestation_key *make_attestation_key(void)
         printf("agent: no attestation key: %s\n", error.message);
         return NULL;
     }
-    uint8_t fingerprint[32];
-    mbedtls_sha256_ret(attestation_key.public_key, sizeof(attestation_key.public_key), fingerprint, 0);
-    printf("agent: attestation key made, SHA-256 of its public key %02x%02x%02x%02x%02x%02x%02x%02x...\n",
-           fingerprint[0], fingerprint[1], fingerprint[2], fingerprint[3], fingerprint[4], fingerprint[5],
-           fingerprint[6], fingerprint[7]);
+    char fingerprint[IMAGE_SHA256_HEX_LENGTH + 1];
+    image_sha256_hex(attestation_key.public_key, sizeof(attestation_key.public_key), fingerprint);
+    printf("agent: attestation key made, SHA-256 of its public key %.16s...\n", fingerprint);
     return &attestation_key;
 }
 
 /* The SHA-256 (hex) of the agent's file name (the manifest's "file <name>"); false if it has none. */
-static bool measure_file(const char *name, char sha256[2 * 32 + 1])
+static bool measure_file(const char *name, char sha256[IMAGE_SHA256_HEX_LENGTH + 1])
 {
     const void *bytes;
     uint64_t size;
     if (!environment_file(name, &bytes, &size)) {
         return false;
     }
-    uint8_t digest[32];
-    mbedtls_sha256_ret(bytes, (size_t)size, digest, 0);
-    for (size_t i = 0; i < sizeof(digest); i++) {
-        snprintf(sha256 + 2 * i, 3, "%02x", digest[i]);
-    }
+    image_sha256_hex(bytes, (size_t)size, sha256);
     return true;
 }
 

@@ -6,13 +6,10 @@
 #include "attestation_key.h"
 #include "kapsel/v1/attestation_service.pb-c.h"
 
-#include <mbedtls/sha256.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define METHOD_PREFIX "/kapsel.v1.AttestationService/"
-#define SHA256_BYTES 32
 
 static struct agent_api *api_of(const struct grpc_call *call)
 {
@@ -28,16 +25,6 @@ static char *image_digest(const char *name, char digest[IMAGE_SHA256_HEX_LENGTH 
     return digest;
 }
 
-static char *sha256_hex(const char *text, char hex[2 * SHA256_BYTES + 1])
-{
-    uint8_t digest[SHA256_BYTES];
-    mbedtls_sha256_ret((const unsigned char *)text, strlen(text), digest, 0);
-    for (size_t i = 0; i < SHA256_BYTES; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    }
-    return hex;
-}
-
 /* VmEvidence with its strings in the struct's own buffers. */
 struct evidence {
     Kapsel__V1__VmEvidence message;
@@ -47,7 +34,7 @@ struct evidence {
     Kapsel__V1__HostComponent *component_pointers[ATTESTATION_HOST_COMPONENTS_MAX];
     char kernel[IMAGE_SHA256_HEX_LENGTH + 1];
     char initrd[IMAGE_SHA256_HEX_LENGTH + 1];
-    char command_line[2 * SHA256_BYTES + 1];
+    char command_line[IMAGE_SHA256_HEX_LENGTH + 1];
     char disk_digests[VM_DISKS_MAX][IMAGE_SHA256_HEX_LENGTH + 1];
 };
 
@@ -68,7 +55,8 @@ static void evidence_init(struct evidence *evidence, struct agent_api *api, cons
     message->time_unix_ms = clock->now_ms(clock->context);
     message->kernel_sha256 = image_digest(vm->spec.kernel_image, evidence->kernel);
     message->initrd_sha256 = image_digest(vm->spec.initrd_image, evidence->initrd);
-    message->command_line_sha256 = sha256_hex(vm->spec.command_line, evidence->command_line);
+    image_sha256_hex(vm->spec.command_line, strlen(vm->spec.command_line), evidence->command_line);
+    message->command_line_sha256 = evidence->command_line;
     for (size_t i = 0; i < vm->spec.disk_count; i++) {
         kapsel__v1__disk_evidence__init(&evidence->disks[i]);
         evidence->disks[i].image_sha256 = image_digest(vm->spec.disks[i].image, evidence->disk_digests[i]);

@@ -7,6 +7,8 @@
 #ifndef AGENT_ATTESTATION_SERVICE_H
 #define AGENT_ATTESTATION_SERVICE_H
 
+#include "image_store.h"
+
 #include <kapsel/grpc_server.h>
 
 #define ATTESTATION_SERVICE_METHOD_COUNT 1
@@ -23,7 +25,7 @@
 /* A host component the agent measured (VmEvidence.host_components). */
 struct host_component {
     char name[ATTESTATION_COMPONENT_NAME_MAX + 1];
-    char sha256[64 + 1];
+    char sha256[IMAGE_SHA256_HEX_LENGTH + 1];
 };
 
 struct agent_api;

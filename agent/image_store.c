@@ -236,6 +236,13 @@ static void hex_digest(const unsigned char digest[SHA256_DIGEST_BYTES], char hex
     hex[IMAGE_SHA256_HEX_LENGTH] = '\0';
 }
 
+void image_sha256_hex(const void *bytes, size_t length, char hex[IMAGE_SHA256_HEX_LENGTH + 1])
+{
+    unsigned char digest[SHA256_DIGEST_BYTES];
+    mbedtls_sha256_ret(bytes, length, digest, 0);
+    hex_digest(digest, hex);
+}
+
 /* Moves the upload's memory and reservation into a free place of the table (begin reserved one). */
 static const struct image_record *store_upload(struct image_upload *upload)
 {

@@ -152,6 +152,9 @@ enum api_status image_store_get(const struct image_store *store, const char *nam
 /* The stored image with this SHA-256 (lowercase hex), or NULL. */
 const struct image_record *image_store_find_sha256(const struct image_store *store, const char *sha256);
 
+/* The SHA-256 of length bytes as 64 lowercase hex digits: what an image's name carries, and what evidence names. */
+void image_sha256_hex(const void *bytes, size_t length, char hex[IMAGE_SHA256_HEX_LENGTH + 1]);
+
 /* Whether text is a SHA-256 in 64 lowercase hex digits. */
 bool image_sha256_is_hex(const char *text);
 

@@ -26,7 +26,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests"))
 import qemu_runner  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests", "api"))
-from bearer_token import BearerToken, read_tokens  # noqa: E402
+from bearer_token import BearerToken  # noqa: E402
+from test_tokens import read_tokens  # noqa: E402
 from network import free_host_port, host_tsc_khz  # noqa: E402  (sibling benchmark)
 
 import grpc  # noqa: E402

@@ -34,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration_tests"))
 import qemu_runner  # noqa: E402
+import cpio_archive  # noqa: E402
 
 SINK_PORT = 9000
 MIB = 1024 * 1024
@@ -150,24 +151,6 @@ STREAM_LINE = re.compile(r"^(?:\[(?P<vm>[\w.-]+)\] guest: )?\[ *(?P<seconds>[0-9
 OFFLOAD_BITS = {0: "CSUM", 1: "GUEST_CSUM", 7: "GUEST_TSO4", 8: "GUEST_TSO6", 9: "GUEST_ECN", 10: "GUEST_UFO",
                 11: "HOST_TSO4", 12: "HOST_TSO6", 13: "HOST_ECN", 14: "HOST_UFO"}
 OTHER_BITS = {15: "MRG_RXBUF", 29: "EVENT_IDX", 32: "VERSION_1"}
-
-
-def archive_member(archive, name):
-    """The contents of one file of a cpio newc archive (the boot archive's manifest.txt), or None."""
-    with open(archive, "rb") as handle:
-        data = handle.read()
-    offset = 0
-    while offset + 110 <= len(data) and data[offset:offset + 6] == b"070701":
-        fields = [int(data[offset + 6 + 8 * i:offset + 14 + 8 * i], 16) for i in range(13)]
-        size, name_size = fields[6], fields[11]
-        member = data[offset + 110:offset + 110 + name_size - 1].decode("utf-8", errors="replace")
-        start = (offset + 110 + name_size + 3) & ~3
-        if member == "TRAILER!!!":
-            break
-        if member == name:
-            return data[start:start + size].decode("utf-8")
-        offset = (start + size + 3) & ~3
-    return None
 
 
 def stream_guests(manifest):
@@ -462,8 +445,8 @@ def main():
 
     notes = []
     if args.vm_archive:
-        manifest = archive_member(args.vm_archive, "manifest.txt")
-        guests = stream_guests(manifest or "")
+        manifest = cpio_archive.members(args.vm_archive).get("manifest.txt", b"").decode("utf-8")
+        guests = stream_guests(manifest)
         if set(guests) != {"send", "receive"}:
             sys.exit("%s: its manifest has no kapsel.stream=send and kapsel.stream=receive guests" % args.vm_archive)
         vm_kapsel = measure_vm_kapsel(args.kernel, args.vm_archive, args.log_dir, guests, args.timeout)

@@ -20,6 +20,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux_disks  # noqa: E402  (sibling module)
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), "api"))
+from test_tokens import read_tokens  # noqa: E402  (the API tests' token file reader)
 import qemu_runner  # noqa: E402  (sibling module)
 
 
@@ -531,11 +533,6 @@ API_SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api", "api
 API_TOKENS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_system", "test_tokens.txt")
 
 
-def api_operator_token():
-    with open(API_TOKENS, encoding="utf-8") as tokens:
-        return next(line.split()[0] for line in tokens if line.split()[1:] == ["*"] and not line.startswith("#"))
-
-
 def api_extra(port):
     return ("-m", "2G", "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-10.0.2.15:50051" % port,
             "-device", "virtio-net-pci,netdev=n0,disable-legacy=on")
@@ -611,7 +608,7 @@ def kapselctl_from_host(kernel, api_archive, port_a, guest_kernel, initramfs, lo
                                            "127.0.0.1:%d" % port_b, guest_kernel, initramfs, work],
                                           stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                           start_new_session=True,
-                                          env=dict(os.environ, KAPSEL_TOKEN=api_operator_token()))
+                                          env=dict(os.environ, KAPSEL_TOKEN=read_tokens(API_TOKENS)[0]))
                 try:
                     result["code"] = script.wait(timeout=seconds)
                 except subprocess.TimeoutExpired:

@@ -40,7 +40,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bearer_token import BearerToken, read_tokens  # noqa: E402 - beside this file
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import cpio_archive  # noqa: E402 - in integration_tests/
+from bearer_token import BearerToken  # noqa: E402 - beside this file
+from test_tokens import read_tokens  # noqa: E402 - beside this file
 
 MIB = 1024 * 1024
 CHUNK_MAX = MIB
@@ -545,24 +548,6 @@ def attest(suite, name, nonce, stub=None):
     return suite.attestation_pb.VmEvidence.FromString(response.evidence), response.public_key
 
 
-def cpio_members(path):
-    """{name: bytes} of a cpio newc archive (the host's boot archive)."""
-    members = {}
-    with open(path, "rb") as archive:
-        data = archive.read()
-    offset = 0
-    while offset + 110 <= len(data) and data[offset:offset + 6] == b"070701":
-        fields = [int(data[offset + 6 + 8 * i:offset + 14 + 8 * i], 16) for i in range(13)]
-        size, name_size = fields[6], fields[11]
-        name = data[offset + 110:offset + 110 + name_size - 1].decode()
-        start = (offset + 110 + name_size + 3) & ~3
-        if name == "TRAILER!!!":
-            break
-        members[name] = data[start:start + size]
-        offset = (start + size + 3) & ~3
-    return members
-
-
 def launch_spec_capabilities(spec):
     return sorted(line.split()[1] for line in spec.splitlines() if line.startswith("capability "))
 
@@ -604,7 +589,7 @@ def test_attest_vm(suite):
                     expect_equal(running.vmm_sha256, sha256_hex(image.read()), "the uvmm image's SHA-256")
             if suite.args.boot_archive:
                 # The host's components as the agent measured them: files of the boot archive the host booted.
-                members = cpio_members(suite.args.boot_archive)
+                members = cpio_archive.members(suite.args.boot_archive)
                 measured = [(c.name, c.sha256) for c in running.host_components]
                 expect("manifest.txt" in dict(measured) and "roottask.elf" in dict(measured),
                        "host components: %r" % [name for name, _ in measured])

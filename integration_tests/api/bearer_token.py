@@ -1,6 +1,5 @@
-"""API tokens for the test and benchmark clients (integration_tests/api/api_tests.py, benchmarks/api.py): the test
-tokens file's form ("<token> <tenant>" or "<token> *" lines, integration_tests/api_system/test_tokens.txt) and a
-channel interceptor that sends "authorization: Bearer <token>" with every call (agent/api_tokens.h)."""
+"""The test and benchmark clients' channel interceptor (integration_tests/api/api_tests.py, benchmarks/api.py): it
+sends "authorization: Bearer <token>" with every call (agent/api_tokens.h). The tokens come from test_tokens.py."""
 
 import grpc
 
@@ -27,21 +26,3 @@ class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterc
 
     def intercept_stream_stream(self, continuation, details, requests):
         return continuation(self._with_token(details), requests)
-
-
-def read_tokens(path):
-    """The operator's token and {tenant: token} from a test tokens file."""
-    operator, tenants = None, {}
-    with open(path) as file:
-        for line in file:
-            words = line.split()
-            if not words or words[0].startswith("#"):
-                continue
-            token, tenant = words
-            if tenant == "*":
-                operator = token
-            else:
-                tenants[tenant] = token
-    if operator is None:
-        raise SystemExit("%s names no operator's token" % path)
-    return operator, tenants

@@ -113,12 +113,25 @@ k() {
     run --host "$alpha" "$@"
 }
 
+# sha256_of_file FILE, sha256_of_text TEXT: the SHA-256 in hex.
+sha256_of_file() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+sha256_of_text() {
+    printf '%s' "$1" | sha256_of_file -
+}
+
+# host_key: the attestation key of the last run's host info -o json.
+host_key() {
+    "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["attestation_public_key"])' "$work/out"
+}
+
 # --- Images ---
 
 head -c 3500000 /dev/urandom >"$work/vmlinuz"
 head -c 70000 /dev/urandom >"$work/initrd.cpio"
 head -c 4096 /dev/zero >"$work/data.img"
-kernel_sha="$(sha256sum "$work/vmlinuz" | cut -d' ' -f1)"
+kernel_sha="$(sha256_of_file "$work/vmlinuz")"
 
 k host health
 expect "host health" 0 '^SERVING$'
@@ -181,15 +194,12 @@ expect "vm watch (table)" 0 '^[0-9]+ +ADDED +vms/web-'
 
 # --- Attestation: evidence about a CREATED VM (att-1) and a RUNNING one (web-1), verified, against the VMs' facts ---
 
-sha256_of_text() {
-    printf '%s' "$1" | sha256sum | cut -d' ' -f1
-}
-initrd_sha="$(sha256sum "$work/initrd.cpio" | cut -d' ' -f1)"
-disk_sha="$(sha256sum "$work/data.img" | cut -d' ' -f1)"
+initrd_sha="$(sha256_of_file "$work/initrd.cpio")"
+disk_sha="$(sha256_of_file "$work/data.img")"
 k -o json host info
 expect_json "host info json: the attestation key, 65 bytes in hex" 0 \
     'len(doc["attestation_public_key"]) == 130 and doc["attestation_public_key"].startswith("04")'
-alpha_key="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["attestation_public_key"])' "$work/out")"
+alpha_key="$(host_key)"
 k host info
 expect "host info: the attestation key" 0 "^Attestation key: +$alpha_key$"
 printf '\n  %s\n' "$alpha_key" >"$work/alpha.key"
@@ -277,7 +287,8 @@ server.wait_for_termination()  # until SIGTERM
 bare_pid=$!
 if read -r -t 20 word bare_port <"$work/bare.port" && [[ "$word" == port ]]; then
     run --host "127.0.0.1:$bare_port" attest web-1
-    expect "attest to a host without attestation: not available, exit 7" 7         "not available: the host does not implement attestation" err
+    expect "attest to a host without attestation: not available, exit 7" 7 \
+        "not available: the host does not implement attestation" err
 else
     failed=$((failed + 1))
     echo "FAILED  attest to a host without attestation: the bare gRPC server did not start"
@@ -330,19 +341,23 @@ expect "fleet: a command without fleet mode is a usage error" 2 "does not work w
 {
     echo "# <SHA-256 of the token> <tenant, or * for the operator>"
     for entry in "operator-test-token *" "acme-test-token acme" "globex-test-token globex"; do
-        printf '%s %s\n' "$(printf '%s' "${entry% *}" | sha256sum | cut -d' ' -f1)" "${entry#* }"
+        printf '%s %s\n' "$(sha256_of_text "${entry% *}")" "${entry#* }"
     done
 } >"$work/api-tokens.txt"
 start_server secure 1024 --api-tokens "$work/api-tokens.txt"
 secure="127.0.0.1:$port_secure"
 head -c 50000 /dev/urandom >"$work/secure-kernel"
 head -c 60000 /dev/urandom >"$work/acme-image"
-secure_kernel_sha="$(sha256sum "$work/secure-kernel" | cut -d' ' -f1)"
+secure_kernel_sha="$(sha256_of_file "$work/secure-kernel")"
 
-# s ARGS...: kapselctl on the secure server; everything it prints is kept in secure-output too (no token may be in it).
-s() {
-    run --host "$secure" "$@"
+# kept ARGS...: run, and everything it prints kept in secure-output too (no token may be in it); s ARGS...: kept on the
+# secure server.
+kept() {
+    run "$@"
     cat "$work/out" "$work/err" >>"$work/secure-output"
+}
+s() {
+    kept --host "$secure" "$@"
 }
 
 # no_hint NAME: the last run did not suggest giving a token (it gave one).
@@ -405,7 +420,7 @@ s --token operator-test-token -o json vm list
 expect_json "tokens: the operator sees both tenants' VMs" 0 \
     '[(vm["name"], vm["tenant"]) for vm in doc] == [("vms/acme-1", "acme"), ("vms/globex-1", "globex")]'
 s --token acme-test-token -o json host info
-secure_key="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["attestation_public_key"])' "$work/out")"
+secure_key="$(host_key)"
 s --token acme-test-token -o json attest acme-1 --expect-key "$secure_key"
 expect_json "tokens: acme attests its own VM, the key of host info" 0 \
     "doc['attested'] and doc['key_pinned'] and doc['evidence']['tenant'] == 'acme' and doc['evidence']['kernel_sha256'] == '$secure_kernel_sha' and doc['evidence']['memory_mib'] == 128 and doc['public_key'] == '$secure_key' != '$alpha_key'"
@@ -420,15 +435,13 @@ expect_json "tokens: the operator attests every tenant's VM" 0 "doc['evidence'][
 
 # Every host of a fleet gets the token: with acme's, the open alpha and the secure server both answer.
 printf 'alpha %s\nsecure %s\n' "$alpha" "$secure" >"$work/secure-hosts.txt"
-run --fleet "$work/secure-hosts.txt" --token acme-test-token -o json vm list --tenant acme
-cat "$work/out" "$work/err" >>"$work/secure-output"
+kept --fleet "$work/secure-hosts.txt" --token acme-test-token -o json vm list --tenant acme
 expect_json "tokens: fleet mode sends the token to every host" 0 \
     '[h["ok"] for h in doc["hosts"]] == [True, True] and [vm["name"] for vm in doc["hosts"][1]["vms"]] == ["vms/acme-1"]'
 run --fleet "$work/secure-hosts.txt" -o json vm list
 expect_json "tokens: fleet without a token: the secure host fails, exit 5" 5 \
     '[h["ok"] for h in doc["hosts"]] == [True, False] and doc["hosts"][1]["error"]["code"] == "UNAUTHENTICATED"'
-run --fleet "$work/secure-hosts.txt" --token globex-test-token host info
-cat "$work/out" "$work/err" >>"$work/secure-output"
+kept --fleet "$work/secure-hosts.txt" --token globex-test-token host info
 expect "tokens: fleet host info with a token" 0 '^2 hosts: 2 ok, 0 failed$'
 
 for vm in acme-1 globex-1; do

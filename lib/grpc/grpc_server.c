@@ -383,8 +383,9 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
         }
         memcpy(headers->path, value, value_length);
         headers->path[value_length] = '\0';
-    } else if (bytes_equal(name, name_length, "authorization")) {
-        /* A repeated header replaces the earlier one; either way the value is kept whole, within the list size. */
+    } else if (connection->server->authenticate != NULL && bytes_equal(name, name_length, "authorization")) {
+        /* Kept only for the authenticate hook. A repeated header replaces the earlier one; either way the value is
+         * kept whole, within the list size. */
         char *copy = malloc(value_length + 1);
         if (copy == NULL) {
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;

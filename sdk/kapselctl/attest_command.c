@@ -18,22 +18,21 @@
 /* Room for a key file's text: the key's 130 hex digits with blanks around them, and more to tell a longer text. */
 #define KEY_FILE_BYTES 256
 
+/* The options; --expect-kernel, --expect-initrd and --expect-cmdline are ATTEST_EXPECT + their attest_subject. */
 enum {
     ATTEST_NONCE,
     ATTEST_EXPECT_KEY,
-    ATTEST_EXPECT_KERNEL,
-    ATTEST_EXPECT_INITRD,
-    ATTEST_EXPECT_CMDLINE,
     ATTEST_OUTPUT,
+    ATTEST_EXPECT,
 };
 
 static const struct option_spec attest_specs[] = {
     [ATTEST_NONCE] = {"nonce", 0, true},
     [ATTEST_EXPECT_KEY] = {"expect-key", 0, true},
-    [ATTEST_EXPECT_KERNEL] = {"expect-kernel", 0, true},
-    [ATTEST_EXPECT_INITRD] = {"expect-initrd", 0, true},
-    [ATTEST_EXPECT_CMDLINE] = {"expect-cmdline", 0, true},
     [ATTEST_OUTPUT] = {"output", 'o', true},
+    [ATTEST_EXPECT + ATTEST_KERNEL] = {"expect-kernel", 0, true},
+    [ATTEST_EXPECT + ATTEST_INITRD] = {"expect-initrd", 0, true},
+    [ATTEST_EXPECT + ATTEST_CMDLINE] = {"expect-cmdline", 0, true},
 };
 
 struct attest_args {
@@ -107,20 +106,14 @@ static int parse_attest_option(struct option_parser *parser, struct cli *cli, in
         return parse_nonce(parser, value, args);
     case ATTEST_EXPECT_KEY:
         return parse_key(parser, cli, value, args);
-    case ATTEST_EXPECT_KERNEL:
-        args->sources[ATTEST_KERNEL] = value;
-        return EXIT_OK;
-    case ATTEST_EXPECT_INITRD:
-        args->sources[ATTEST_INITRD] = value;
-        return EXIT_OK;
-    case ATTEST_EXPECT_CMDLINE:
-        args->sources[ATTEST_CMDLINE] = value;
-        return EXIT_OK;
-    default: /* ATTEST_OUTPUT */
+    case ATTEST_OUTPUT:
         if (!output_format_parse(value, &cli->options.output)) {
             option_error(parser, "--output is json or table, not \"%s\"", value);
             return EXIT_USAGE;
         }
+        return EXIT_OK;
+    default: /* an --expect-* */
+        args->sources[option - ATTEST_EXPECT] = value;
         return EXIT_OK;
     }
 }

@@ -3,6 +3,7 @@
 #include "client_status.h"
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 /* The SEC1 tag of an uncompressed point. */
 #define UNCOMPRESSED_POINT 0x04
 
-/* The host's key as an EVP_PKEY; NULL when the bytes are not a point of P-256 (OpenSSL checks it is on the curve). */
+/* The host's key as an EVP_PKEY; NULL when the bytes are not a point of P-256 (OpenSSL checks it is on the curve).
+ * OpenSSL's errors stay off its queue: a bad key is this library's finding, reported in its status. */
 static EVP_PKEY *public_key_from_point(const ProtobufCBinaryData *point)
 {
     EVP_PKEY_CTX *context = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -23,18 +25,23 @@ static EVP_PKEY *public_key_from_point(const ProtobufCBinaryData *point)
     if (context == NULL || EVP_PKEY_fromdata_init(context) != 1 ||
         EVP_PKEY_fromdata(context, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
         key = NULL;
+        ERR_clear_error();
     }
     EVP_PKEY_CTX_free(context);
     return key;
 }
 
-/* Whether signature (DER) is a valid ECDSA signature with SHA-256 of message under key. */
+/* Whether signature (DER) is a valid ECDSA signature with SHA-256 of message under key; OpenSSL's errors stay off
+ * its queue. */
 static bool signature_verifies(EVP_PKEY *key, const ProtobufCBinaryData *signature, const ProtobufCBinaryData *message)
 {
     EVP_MD_CTX *context = EVP_MD_CTX_new();
     bool verified = context != NULL && EVP_DigestVerifyInit_ex(context, NULL, "SHA256", NULL, NULL, key, NULL) == 1 &&
                     EVP_DigestVerify(context, signature->data, signature->len, message->data, message->len) == 1;
     EVP_MD_CTX_free(context);
+    if (!verified) {
+        ERR_clear_error();
+    }
     return verified;
 }
 

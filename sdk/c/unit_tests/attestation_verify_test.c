@@ -10,6 +10,7 @@
 #include "kapsel/client.h"
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,8 @@ static void expect_verdict(const struct signed_answer *answer, const uint8_t *pi
     assert_int_equal(code, KAPSEL_ATTESTATION_INVALID);
     assert_int_equal(status.code, KAPSEL_ATTESTATION_INVALID);
     assert_null(evidence);
+    /* Nothing left on OpenSSL's error queue for the caller's next OpenSSL call to trip over. */
+    assert_int_equal(ERR_peek_error(), 0);
     if (strncmp(status.message, failed_check, strlen(failed_check)) != 0) {
         fail_msg("\"%s\" expected to begin with \"%s\"", status.message, failed_check);
     }

@@ -511,11 +511,11 @@ class VmCollection:
         if expected_public_key is not None and not isinstance(expected_public_key, (bytes, bytearray, memoryview)):
             raise TypeError("expected_public_key must be bytes (HostInfo.attestation_public_key), not %r"
                             % (type(expected_public_key).__name__,))
-        request = _proto.attestation_pb.AttestVmRequest(name=name, nonce=bytes(nonce))
+        nonce = bytes(nonce)
+        request = _proto.attestation_pb.AttestVmRequest(name=name, nonce=nonce)
         response = self._host._unary("AttestationService.AttestVm", self._host._attestation_stub.AttestVm, request,
                                      timeout, True)
-        return attestation.verify(response, name, bytes(nonce),
-                                  None if expected_public_key is None else bytes(expected_public_key))
+        return attestation.verify(response, name, nonce, expected_public_key)
 
 
 # --- Images. ---

@@ -221,7 +221,7 @@ int kapsel_health(struct kapsel_client *client, const struct kapsel_call_options
 
 /* Verified evidence: every field of VmEvidence (host_name, vm_name, tenant, state, nonce, time_unix_ms,
  * kernel_sha256, initrd_sha256, command_line_sha256, disks, vmm_sha256, vmm_launch_spec, memory_mib, vcpus,
- * network_id, root_of_trust) in evidence, and the host's answer as sent in response: the signed bytes
+ * network_id, root_of_trust, host_components) in evidence, and the host's answer as sent in response: the signed bytes
  * (response->evidence), the signature and the public key that made it (response->public_key, 65 bytes). */
 struct kapsel_attestation {
     Kapsel__V1__VmEvidence *evidence;
